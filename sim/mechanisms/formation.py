@@ -1,0 +1,195 @@
+"""Submodel formation: which firms ally, and how a new alliance starts.
+
+`cohort` mode forms `formation.n_alliances` alliances at week 0; `ongoing` mode forms a Poisson
+number (mean `formation.rate_per_week`) every week. Either way one alliance forms like this:
+
+1. An initiator is drawn among the firms with a free seat (fewer than `max_alliances_per_firm`
+   active alliances).
+2. Partners are added one at a time, each drawn among the other firms with a free seat with
+   probability proportional to exp(complementarity_preference * complementarity with the
+   initiator + prior_trust_preference * trust left by a previous alliance with it), so firms
+   prefer complementary partners and partners they already trust: repeat ties happen (Gulati).
+3. The alliance is a dyad, or with chance `multi_partner_share` has 3..max_partners partners;
+   it is horizontal with chance `horizontal_share`, formed top-down without strategic insight with
+   chance `top_down_share`, and has a planned term drawn from `term_weeks`.
+4. Perceived complementarity is the mean over partner pairs of a pair trait; actual
+   complementarity is lower for top-down alliances (`top_down_complementarity`) unless an insight
+   workshop recovers part of it. Expectations are set from the perceived value.
+5. Trust starts near `trust.initial_mean`, or from what a previous alliance of the same partners
+   left (`repeat_partner_carryover`); familiarity starts from their joint history.
+6. Each side is run by the firm's least loaded manager. A risk clinic at launch is held if the
+   governance asks for one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms import shocks
+from sim.mechanisms.friction import kogut_singh
+from sim.mechanisms.value import expected_rate
+from sim.state import NEGOTIATE
+
+# draw indices in the `formation` stream, per formation
+_DRAW_INITIATOR, _DRAW_KIND, _DRAW_TOP_DOWN, _DRAW_SIZE, _DRAW_SIZE_N, _DRAW_TERM = range(6)
+_DRAW_PARTNER0 = 16  # + seat number
+_DRAW_PAIR = 4000  # pair complementarity (week -1, entity = pair)
+
+
+def pair_complementarity(world, a: int, b: np.ndarray) -> np.ndarray:
+    """Perceived complementarity of firm `a` with each firm in `b` (symmetric, fixed per pair)."""
+    b = np.asarray(b, dtype=np.int64)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    n = world.firms.count
+    z = world.streams.normal("formation", lo * n + hi, -1, draw=_DRAW_PAIR)
+    dist = world.scenario.formation.complementarity
+    return np.clip(dist.mean + dist.sd * z, 0.05, 1.0)
+
+
+def prior_trust(world, a: int, candidates: np.ndarray) -> np.ndarray:
+    hist = world.firms.partner_history.get(a)
+    out = np.zeros(candidates.shape[0])
+    if hist:
+        lookup = {g: t for g, (_, t) in hist.items()}
+        out = np.array([lookup.get(int(g), 0.0) for g in candidates])
+    return out
+
+
+def _pick(weights: np.ndarray, u: float) -> int:
+    cdf = np.cumsum(weights)
+    return int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), weights.size - 1))
+
+
+def choose_partners(world, entity: int, week: int, n_partners: int) -> list[int] | None:
+    """The firms of one new alliance, or None if too few firms have a free seat."""
+    f, c = world.firms, world.coef.formation
+    cap = world.scenario.formation.max_alliances_per_firm
+    free = np.flatnonzero(f.active_alliances < cap)
+    if free.size < n_partners:
+        return None
+    s = world.streams
+    ent = np.array([entity])
+    initiator = int(free[min(int(s.uniform("formation", ent, week, _DRAW_INITIATOR)[0] * free.size), free.size - 1)])
+    group = [initiator]
+    for seat in range(1, n_partners):
+        cands = free[~np.isin(free, group)]
+        logit = (
+            c.complementarity_preference * pair_complementarity(world, initiator, cands)
+            + c.prior_trust_preference * prior_trust(world, initiator, cands)
+        )
+        w = np.exp(logit - logit.max())
+        u = float(s.uniform("formation", ent, week, _DRAW_PARTNER0 + seat)[0])
+        group.append(int(cands[_pick(w, u)]))
+    return group
+
+
+def form(world, count: int, week: int) -> np.ndarray:
+    """Form up to `count` alliances this week; return the ids of those formed."""
+    fm = world.scenario.formation
+    s = world.streams
+    groups, kinds, top_down, terms = [], [], [], []
+    for k in range(count):
+        ent = np.array([k])
+        n = 2
+        if fm.multi_partner_share > 0 and s.uniform("formation", ent, week, _DRAW_SIZE)[0] < fm.multi_partner_share:
+            span = fm.max_partners - 2
+            n = 3 + min(int(s.uniform("formation", ent, week, _DRAW_SIZE_N)[0] * span), span - 1) if span > 0 else 2
+        group = choose_partners(world, k, week, n)
+        if group is None:
+            break
+        world.firms.active_alliances[group] += 1
+        groups.append(group)
+        kinds.append(int(s.uniform("formation", ent, week, _DRAW_KIND)[0] < fm.horizontal_share))
+        top_down.append(bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share))
+        u = s.uniform("formation", ent, week, _DRAW_TERM)[0]
+        terms.append(fm.term_weeks.min + min(int(u * (fm.term_weeks.max - fm.term_weeks.min + 1)),
+                                             fm.term_weeks.max - fm.term_weeks.min))
+    if not groups:
+        return np.zeros(0, dtype=np.int64)
+    return launch(world, groups, np.array(kinds), np.array(top_down), np.array(terms), week)
+
+
+def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) -> np.ndarray:
+    """Write new alliances into the table and hold their launch activities."""
+    al, f, mgr, sc = world.alliances, world.firms, world.managers, world.scenario
+    tc, vc = world.coef.trust, world.coef.value
+    ids = al.add(len(groups))
+    per_firm = sc.managers.per_firm
+    for a, group in zip(ids.tolist(), groups):
+        for k, firm in enumerate(group):
+            al.member[a, k] = True
+            al.firm[a, k] = firm
+            positions = np.arange(firm * per_firm, (firm + 1) * per_firm)
+            m = int(positions[np.argmin(mgr.load[positions])])
+            al.manager[a, k] = m
+            mgr.load[m] += 1
+        al.n_partners[a] = len(group)
+        pairs = [pair_complementarity(world, group[i], np.array([group[j]]))[0]
+                 for i in range(len(group)) for j in range(i + 1, len(group))]
+        al.perceived_complementarity[a] = float(np.mean(pairs))
+    member = al.member[ids]
+    al.active[ids] = True
+    al.phase[ids] = NEGOTIATE
+    al.phase_until[ids] = week + sc.formation.negotiate_weeks
+    al.kind[ids] = kinds
+    al.top_down[ids] = top_down
+    al.start_week[ids] = week
+    al.term_weeks[ids] = terms
+    firms = np.where(member, al.firm[ids], 0)
+    al.cultural_distance[ids] = kogut_singh(f.culture[firms], member, world.coef.friction.reference_culture_variance)
+    risk = f.risk_tolerance[firms]
+    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(axis=1)
+
+    perceived = al.perceived_complementarity[ids]
+    actual = np.where(top_down, perceived * vc.top_down_complementarity, perceived)
+    al.complementarity[ids] = actual
+
+    # initial trust, familiarity: from scratch or from a previous alliance of the same partners
+    slots = ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
+    base = np.clip(tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0)
+    carried = np.zeros_like(base)
+    history_years = np.zeros(ids.shape[0])
+    for row, group in enumerate(groups):
+        for k, firm in enumerate(group):
+            hist = f.partner_history.get(firm, {})
+            known = [hist[g] for g in group if g != firm and g in hist]
+            if known:
+                carried[row, k] = np.mean([t for _, t in known])
+                history_years[row] = max(history_years[row], max(y for y, _ in known))
+    trust0 = np.maximum(base, tc.repeat_partner_carryover * carried)
+    al.trust_org[ids] = np.where(member, trust0, 0.0)
+    al.trust_ip[ids] = np.where(member, trust0, 0.0)
+    al.trust_ceiling[ids] = 1.0
+    lc = world.coef.learning
+    al.familiarity[ids] = np.minimum(0.8, lc.partner_familiarity_per_year * history_years)
+
+    # expectations over the term
+    rate = expected_rate(perceived, al.n_partners[ids], vc)
+    operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
+    invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
+    al.expected_rate[ids] = np.where(member, rate[:, None], 0.0)
+    al.expected_total[ids] = np.where(member, (rate * operate_weeks - invest)[:, None], 0.0)
+
+    world.events.log(week, ids, "formed", value=perceived)
+
+    gov = sc.governance
+    if gov.insight_workshop:
+        td = ids[top_down]
+        if td.size:
+            p = al.perceived_complementarity[td]
+            recovered = al.complementarity[td] + vc.insight_recovery * (p - al.complementarity[td])
+            al.complementarity[td] = recovered
+            al.realized[td] -= np.where(al.member[td], vc.insight_workshop_cost, 0.0)
+            world.events.log(week, td, "insight_workshop", value=recovered)
+    if gov.risk_clinic in ("launch", "periodic"):
+        shocks.hold_clinic(world, ids)
+    return ids
+
+
+def apply(world) -> np.ndarray:
+    """Ongoing mode: form this week's new alliances."""
+    fm = world.scenario.formation
+    if fm.mode != "ongoing":
+        return np.zeros(0, dtype=np.int64)
+    count = int(world.streams.poisson("formation", np.array([-1]), world.week, fm.rate_per_week, draw=0)[0])
+    return form(world, count, world.week) if count else np.zeros(0, dtype=np.int64)

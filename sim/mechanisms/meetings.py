@@ -1,0 +1,88 @@
+"""Submodel meetings: the alliance team meets on the governance schedule.
+
+A meeting is due every `governance.meeting_interval_weeks` weeks after launch. Its mode is
+in person, virtual, or mixed (meetings alternate so that `mixed_in_person_share` of them are in
+person). At a meeting:
+
+* interpersonal trust grows by `interpersonal_gain * w * (0.5 + q)`, where w is 1 in person and
+  `virtual_weight` online, and q is the manager's mean of skill and emotional intelligence;
+* organisational trust grows by `organisational_gain * w`, familiarity by `familiarity_gain * w`;
+* a share of hidden issues is surfaced (`surface_in_person` / `surface_virtual`) and the open
+  issues are worked on (submodel resolution);
+* each partner pays the meeting's cost (`cost_in_person` / `cost_virtual`) out of its realised
+  value: more meetings are not free, which is what gives the meeting interval an optimum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms import resolution
+from sim.mechanisms import trust as trust_mech
+from sim.mechanisms.friction import add_open
+
+
+def is_due(weeks_since_start: np.ndarray, interval: int) -> np.ndarray:
+    """A meeting is due every `interval` weeks after launch (not in the launch week itself)."""
+    return (weeks_since_start > 0) & (weeks_since_start % interval == 0)
+
+
+def is_in_person(meeting_number: np.ndarray, mode: str, in_person_share: float) -> np.ndarray:
+    """Whether the meeting with this 0-based number is held in person.
+
+    Mixed mode spreads in-person meetings evenly: meeting k is in person when
+    floor((k + 1) * share) > floor(k * share).
+    """
+    k = np.asarray(meeting_number)
+    if mode == "in_person":
+        return np.ones(k.shape, dtype=bool)
+    if mode == "virtual":
+        return np.zeros(k.shape, dtype=bool)
+    return np.floor((k + 1) * in_person_share) > np.floor(k * in_person_share)
+
+
+def mode_weight(in_person: np.ndarray, virtual_weight: float) -> np.ndarray:
+    """What a meeting builds relative to one in person."""
+    return np.where(in_person, 1.0, virtual_weight)
+
+
+def apply(world, ids: np.ndarray) -> None:
+    """Hold the meetings due this week."""
+    if ids.size == 0:
+        return
+    al, c, gov, week = world.alliances, world.coef.meetings, world.scenario.governance, world.week
+    due = is_due(week - al.start_week[ids], gov.meeting_interval_weeks)
+    ids = ids[due]
+    if ids.size == 0:
+        return
+    in_person = is_in_person(al.meetings_held[ids], gov.meeting_mode, gov.mixed_in_person_share)
+    w = mode_weight(in_person, c.virtual_weight)
+    member = al.member[ids]
+    mgr = world.managers
+    quality = 0.5 * (world.slot_trait(ids, mgr.skill) + world.slot_trait(ids, mgr.emotional_intelligence))
+    ceiling = al.trust_ceiling[ids]
+    ip = trust_mech.build(al.trust_ip[ids], c.interpersonal_gain * w[:, None] * (0.5 + quality), ceiling)
+    org = trust_mech.build(al.trust_org[ids], c.organisational_gain * w[:, None], ceiling)
+    al.trust_ip[ids] = np.where(member, ip, 0.0)
+    al.trust_org[ids] = np.where(member, org, 0.0)
+    al.familiarity[ids] = al.familiarity[ids] + c.familiarity_gain * w * (1.0 - al.familiarity[ids])
+    al.meetings_held[ids] += 1
+
+    # surface hidden issues
+    share = np.where(in_person, c.surface_in_person, c.surface_virtual)
+    surfaced = world.streams.binomial("meetings", ids, week, al.hidden_issues[ids], share)
+    al.hidden_issues[ids] -= surfaced
+    add_open(al, ids, surfaced)
+    raised = surfaced > 0
+    world.events.log(week, ids[raised], "issues_raised", value=surfaced[raised])
+
+    # the cost of meeting, to every partner
+    cost = np.where(in_person, c.cost_in_person, c.cost_virtual)
+    al.realized[ids] -= np.where(member, cost[:, None], 0.0)
+    al.realized_operating[ids] -= np.where(member, cost[:, None], 0.0)
+
+    resolution.at_meeting(world, ids)
+
+    mean_ip = al.slot_mean(al.trust_ip[ids], member)
+    world.events.log(week, ids[in_person], "meeting_in_person", value=mean_ip[in_person])
+    world.events.log(week, ids[~in_person], "meeting_virtual", value=mean_ip[~in_person])

@@ -1,0 +1,196 @@
+"""Submodel reviews: partners check the alliance against agreed metrics and decide.
+
+Every `governance.review_interval_weeks` after launch each partner reviews the alliance:
+
+1. Opportunism since the last review is found with chance 1 - (1 - detection_per_review)^weeks;
+   a detected act is a betrayal of the co-partners (submodel trust: trust cut, lasting ceiling).
+2. Satisfaction = value_weight * min(realised / expected value, 1.5) + trust_weight * trust, with
+   value counted from launch (or the last restructuring) and judged only after `grace_weeks`
+   of operation; before that the value term counts as on target.
+3. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with chance
+   logistic((threshold - satisfaction - exit_margin) / exit_temperature). Acting, it restructures
+   with chance restructure_base + restructure_proactive * its manager's proactiveness (proactive
+   leaders renegotiate rather than walk away) if trust and the count of past restructurings allow,
+   and otherwise exits: the alliance fails, with the reason given by `sim.outcome.failure_reason`.
+4. If every partner has already realised all it expected, the alliance ends early, successfully.
+
+Every week, not only at reviews: a partner whose trust falls below `trust_collapse` exits at once,
+and an alliance that reaches its planned term ends with the outcome `sim.outcome.term_outcome`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import outcome as oc
+from sim.mechanisms import lifecycle
+from sim.mechanisms import trust as trust_mech
+from sim.state import OPERATE, RESTRUCTURE
+
+
+def detection_probability(undetected_weeks: np.ndarray, per_review: float) -> np.ndarray:
+    return 1.0 - (1.0 - per_review) ** undetected_weeks
+
+
+def value_ratio(realized_operating, expected_rate, operate_weeks, grace_weeks: int) -> np.ndarray:
+    """Realised over expected value so far; 1 while value is not yet judged."""
+    expected = expected_rate * operate_weeks
+    judged = (operate_weeks >= max(grace_weeks, 1)) & (expected > 0)
+    ratio = np.where(judged, realized_operating / np.where(expected > 0, expected, 1.0), 1.0)
+    return np.minimum(ratio, 1.5)
+
+
+def satisfaction(ratio, trust, coef) -> np.ndarray:
+    return coef.value_weight * ratio + coef.trust_weight * trust
+
+
+def act_probability(sat, coef) -> np.ndarray:
+    """Chance an unhappy partner acts (restructures or exits) at this review."""
+    x = (coef.satisfaction_threshold - sat - coef.exit_margin) / coef.exit_temperature
+    return np.where(sat < coef.satisfaction_threshold, 1.0 / (1.0 + np.exp(-x)), 0.0)
+
+
+def _slot_ids(al, ids):
+    return ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
+
+
+def _ratio(world, ids):
+    al = world.alliances
+    return value_ratio(
+        al.realized_operating[ids], al.expected_rate[ids],
+        np.where(al.phase[ids] == OPERATE, al.operate_weeks[ids], 0)[:, None],
+        world.coef.reviews.grace_weeks,
+    )
+
+
+def _fail(world, ids: np.ndarray, slot: np.ndarray, ratio_of_slot: np.ndarray) -> None:
+    al, c, sc = world.alliances, world.coef.reviews, world.coef.shocks
+    reason = oc.failure_reason(
+        world.week, al.betrayed_week[ids, slot], al.drift_week[ids], ratio_of_slot,
+        c.objective_share, c.recent_betrayal_weeks, sc.drift_window_weeks,
+    )
+    world.events.log(world.week, ids, "exit", slot=slot, value=al.trust_org[ids, slot])
+    lifecycle.end(world, ids, oc.FAILURE, reason, slot)
+
+
+def detect_opportunism(world, ids: np.ndarray) -> None:
+    al, c, tc = world.alliances, world.coef.contribution, world.coef.trust
+    weeks = al.undetected_weeks[ids]
+    p = detection_probability(weeks, c.detection_per_review)
+    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (weeks > 0)
+    al.undetected_weeks[ids] = 0
+    rows, cols = np.nonzero(caught)
+    if rows.size == 0:
+        return
+    world.events.log(world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols])
+    for r in np.unique(rows):
+        a = ids[r]
+        victims = al.member[a] & ~caught[r]
+        if not victims.any():
+            continue
+        for arr in (al.trust_org, al.trust_ip):
+            new_t, new_c = trust_mech.betray(arr[a, victims], al.trust_ceiling[a, victims],
+                                             tc.betrayal_drop, tc.betrayal_ceiling)
+            arr[a, victims] = new_t
+        al.trust_ceiling[a, victims] = new_c
+        al.betrayed_week[a, victims] = world.week
+        al.betrayals[a] += 1
+
+
+def review(world, ids: np.ndarray) -> None:
+    """Hold the reviews due this week."""
+    if ids.size == 0:
+        return
+    al, c, gov, week = world.alliances, world.coef.reviews, world.scenario.governance, world.week
+    age = week - al.start_week[ids]
+    ids = ids[(age > 0) & (age % gov.review_interval_weeks == 0)]
+    if ids.size == 0:
+        return
+    detect_opportunism(world, ids)
+
+    member = al.member[ids]
+    ratio = _ratio(world, ids)
+    sat = np.where(member, satisfaction(ratio, al.trust_org[ids], c), np.inf)
+    world.events.log(week, ids, "trust", value=al.slot_mean(al.trust_org[ids], member))
+    rows, cols = np.nonzero(member)
+    world.events.log(week, ids[rows], "review", slot=cols, value=sat[rows, cols])
+
+    # early completion: every partner has realised all it expected
+    done = np.all((al.realized[ids] >= al.expected_total[ids]) | ~member, axis=1) & (
+        al.phase[ids] == OPERATE
+    )
+    if done.any():
+        d = ids[done]
+        lifecycle.end(world, d, np.where(al.restructures[d] > 0, oc.RESTRUCTURED, oc.SUCCESS))
+        keep = ~done
+        ids, member, ratio, sat = ids[keep], member[keep], ratio[keep], sat[keep]
+        if ids.size == 0:
+            return
+
+    slots = _slot_ids(al, ids)
+    acts = world.streams.bernoulli("reviews", slots, week, act_probability(sat, c), draw=1) & member
+    pro = world.slot_trait(ids, world.managers.proactiveness)
+    can_restructure = (
+        (al.restructures[ids] < c.max_restructures)[:, None]
+        & (al.trust_org[ids] >= c.restructure_min_trust)
+        & (al.phase[ids] == OPERATE)[:, None]
+    )
+    prefers = world.streams.bernoulli(
+        "reviews", slots, week, np.clip(c.restructure_base + c.restructure_proactive * pro, 0, 1), draw=2
+    )
+    restructures = acts & can_restructure & prefers
+    exits = acts & ~restructures
+
+    failing = exits.any(axis=1)
+    if failing.any():
+        f_ids = ids[failing]
+        # the most dissatisfied of the exiting partners speaks for the exit
+        slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
+        _fail(world, f_ids, slot, ratio[failing][np.arange(f_ids.size), slot])
+
+    redo = restructures.any(axis=1) & ~failing
+    if redo.any():
+        restructure(world, ids[redo])
+
+
+def restructure(world, ids: np.ndarray) -> None:
+    """Renegotiate: expectations move toward what is being realised, at a cost, for a while."""
+    al, c, week = world.alliances, world.coef.reviews, world.week
+    member = al.member[ids]
+    weeks = np.maximum(al.operate_weeks[ids], 1)[:, None]
+    realised_rate = al.realized_operating[ids] / weeks
+    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (realised_rate - al.expected_rate[ids])
+    new_rate = np.maximum(new_rate, 0.0)
+    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[:, None]
+    al.realized[ids] -= np.where(member, c.restructure_cost, 0.0)
+    al.expected_rate[ids] = np.where(member, new_rate, 0.0)
+    al.expected_total[ids] = np.where(member, al.realized[ids] + new_rate * remaining, 0.0)
+    al.phase[ids] = RESTRUCTURE
+    al.phase_until[ids] = week + c.restructure_weeks
+    al.restructures[ids] += 1
+    rows, cols = np.nonzero(member)
+    world.events.log(week, ids[rows], "restructured", slot=cols, value=new_rate[rows, cols])
+
+
+def weekly_checks(world, ids: np.ndarray) -> None:
+    """Trust collapse exits and the end of the planned term."""
+    if ids.size == 0:
+        return
+    al, c, week = world.alliances, world.coef.reviews, world.week
+    member = al.member[ids]
+    trust = np.where(member, al.trust_org[ids], np.inf)
+    collapsed = trust.min(axis=1) < c.trust_collapse
+    if collapsed.any():
+        f_ids = ids[collapsed]
+        slot = np.argmin(trust[collapsed], axis=1)
+        ratio = _ratio(world, f_ids)[np.arange(f_ids.size), slot]
+        _fail(world, f_ids, slot, ratio)
+        ids = ids[~collapsed]
+    at_term = week - al.start_week[ids] >= al.term_weeks[ids]
+    if at_term.any():
+        t_ids = ids[at_term]
+        met = oc.objectives_met(al.realized[t_ids], al.expected_total[t_ids], al.member[t_ids],
+                                c.objective_share)
+        result = oc.term_outcome(met, al.restructures[t_ids])
+        reason = np.where(result == oc.FAILURE, oc.VALUE_SHORTFALL, -1)
+        lifecycle.end(world, t_ids, result, reason)

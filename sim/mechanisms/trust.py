@@ -1,0 +1,65 @@
+"""Submodel trust: builds slowly, falls fast, and keeps a lasting ceiling after a betrayal.
+
+Every change to trust anywhere in the model goes through these functions, so the asymmetry
+(`erosion_to_growth`), the ceiling and the [0, 1] bounds hold everywhere by construction.
+
+* `build(t, push, ceiling)`: t moves the share `push` of the way to its ceiling.
+* `erode(t, push, ratio)`: t loses the share `ratio * push` of itself; the same push that would
+  build trust by x takes away about ratio * x (Slovic's asymmetry; ratio 3 by default).
+* `betray(t, ceiling, drop, scar)`: a detected betrayal cuts trust by `drop` and lowers the
+  ceiling for good to `scar`.
+* `pull(t, target, rate)`: t moves the share `rate` of the way toward `target`.
+* `weekly_update(world, ids)`: open issues erode trust, faster the older they are, and
+  organisational trust drifts toward the managers' interpersonal trust.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def build(trust: np.ndarray, push, ceiling) -> np.ndarray:
+    """Move trust the share `push` (clipped to [0, 1]) of the way toward `ceiling`."""
+    push = np.clip(push, 0.0, 1.0)
+    out = trust + push * (ceiling - trust)
+    return np.clip(out, 0.0, ceiling)
+
+
+def erode(trust: np.ndarray, push, ratio: float, ceiling=1.0) -> np.ndarray:
+    """Take away the share `ratio * push` (at most all) of trust."""
+    loss = np.clip(ratio * np.asarray(push, dtype=np.float64), 0.0, 1.0)
+    return np.clip(trust * (1.0 - loss), 0.0, ceiling)
+
+
+def betray(trust: np.ndarray, ceiling: np.ndarray, drop: float, scar: float):
+    """Trust and ceiling after a detected betrayal: cut by `drop`, ceiling lowered to `scar`."""
+    new_ceiling = np.minimum(ceiling, scar)
+    new_trust = np.clip(trust * (1.0 - drop), 0.0, new_ceiling)
+    return new_trust, new_ceiling
+
+
+def pull(trust: np.ndarray, target: np.ndarray, rate: float, ceiling) -> np.ndarray:
+    """Move trust the share `rate` of the way toward `target` (either direction), within bounds."""
+    return np.clip(trust + rate * (target - trust), 0.0, ceiling)
+
+
+def backlog_push(open_issues: np.ndarray, open_age: np.ndarray, per_issue: float,
+                 age_scale: float) -> np.ndarray:
+    """Weekly erosion push from open issues: per issue, doubling every `age_scale` weeks of age."""
+    return per_issue * open_issues * (1.0 + open_age / age_scale)
+
+
+def weekly_update(world, ids: np.ndarray) -> None:
+    """Open issues erode trust; organisational trust drifts toward interpersonal trust."""
+    if ids.size == 0:
+        return
+    al, c = world.alliances, world.coef.trust
+    push = backlog_push(al.open_issues[ids], al.open_age[ids], c.backlog_erosion, c.age_scale_weeks)
+    ceiling = al.trust_ceiling[ids]
+    org = erode(al.trust_org[ids], push[:, None], c.erosion_to_growth, ceiling)
+    ip = erode(al.trust_ip[ids], push[:, None], c.erosion_to_growth, ceiling)
+    # spillover: organisational trust follows the people who carry the relationship
+    org = pull(org, ip, c.interpersonal_spillover, ceiling)
+    member = al.member[ids]
+    al.trust_org[ids] = np.where(member, org, 0.0)
+    al.trust_ip[ids] = np.where(member, ip, 0.0)

@@ -1,0 +1,108 @@
+"""Submodel turnover: alliance managers leave and are replaced.
+
+Each manager position loses its holder in a given week with chance
+1 - (1 - turnover_per_year) ** (1 / 52). The firm fills the seat at once; the newcomer's traits
+are drawn afresh (see `new_manager_traits`), raised by the firm's collaboration training and
+hiring and, if the firm has one, by coaching from its alliance function.
+
+In every alliance the position runs, the relationship partly restarts: the interpersonal trust
+between the new manager and the counterparts falls to
+
+    replacement_trust + handover * (old trust - replacement_trust)
+
+and familiarity loses `familiarity_loss * (1 - handover)` of itself, where `handover` depends on
+the firm's alliance function (centres of excellence and communities of practice hand over most).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.state import FUNCTION_TYPES
+
+
+def weekly_hazard(turnover_per_year: float) -> float:
+    return 1.0 - (1.0 - turnover_per_year) ** (1.0 / 52.0)
+
+
+def handover_share(function_type: np.ndarray, coef) -> np.ndarray:
+    table = np.array([getattr(coef, f"handover_{name}") for name in FUNCTION_TYPES])
+    return table[function_type]
+
+
+def restarted_trust(old: np.ndarray, handover: np.ndarray, replacement: float) -> np.ndarray:
+    return replacement + handover * (old - replacement)
+
+
+def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.ndarray]:
+    """Traits of the holders who take `positions` in `week` (week -1: the first holders)."""
+    sc, tc = world.scenario, world.coef.turnover
+    firm = world.managers.firm[positions]
+    f = world.firms
+    training = f.training[firm]
+    hiring = f.hiring_for_collaboration[firm]
+    has_function = (f.function_type[firm] > 0).astype(float)
+    s = world.streams
+
+    def draw(dist, k, boost):
+        z = s.normal("managers", positions, week, draw=k)
+        return np.clip(dist.mean + dist.sd * z + boost, 0.0, 1.0)
+
+    m = sc.managers
+    return {
+        "skill": draw(m.skill, 0, tc.training_skill_gain * training + tc.hiring_skill_gain * hiring
+                      + tc.function_skill_gain * has_function),
+        "emotional_intelligence": draw(m.emotional_intelligence, 1, tc.hiring_skill_gain * hiring),
+        "proactiveness": draw(m.proactiveness, 2, 0.0),
+        "influence": draw(m.influence, 3, 0.0),
+    }
+
+
+def seat(world, positions: np.ndarray, week: int) -> None:
+    """Put new holders in `positions`."""
+    mgr = world.managers
+    for name, values in new_manager_traits(world, positions, week).items():
+        getattr(mgr, name)[positions] = values
+    mgr.tenure_weeks[positions] = 0
+
+
+def apply(world) -> np.ndarray:
+    """Draw this week's departures, seat replacements and restart relationships; return positions."""
+    mgr, al, c, week = world.managers, world.alliances, world.coef.turnover, world.week
+    p = weekly_hazard(world.scenario.managers.turnover_per_year)
+    mgr.tenure_weeks += 1
+    if p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    all_pos = np.arange(mgr.count)
+    leaving = all_pos[world.streams.uniform("turnover", all_pos, week) < p]
+    if leaving.size == 0:
+        return leaving
+    mgr.holder[leaving] += 1
+    seat(world, leaving, week)
+
+    # relationships the leavers ran: active alliance slots held by those positions
+    active = al.active_ids()
+    if active.size:
+        slots = al.manager[active]
+        hit = np.isin(slots, leaving) & al.member[active]
+        rows, cols = np.nonzero(hit)
+        if rows.size:
+            a_ids = active[rows]
+            firm = al.firm[a_ids, cols]
+            handover = handover_share(world.firms.function_type[firm], c)
+            old = al.trust_ip[a_ids, cols]
+            new = np.minimum(restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[a_ids, cols])
+            al.trust_ip[a_ids, cols] = new
+            # counterparts' trust in the newcomer restarts too (shared among their counterparts)
+            n_other = np.maximum(al.n_partners[a_ids].astype(float) - 1.0, 1.0)
+            for k in range(al.max_partners):
+                other = al.member[a_ids, k] & (k != cols)
+                if other.any():
+                    ao = a_ids[other]
+                    cur = al.trust_ip[ao, k]
+                    target = restarted_trust(cur, handover[other], c.replacement_trust)
+                    al.trust_ip[ao, k] = np.clip(cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[ao, k])
+            np.multiply.at(al.familiarity, a_ids, 1.0 - c.familiarity_loss * (1.0 - handover))
+            np.add.at(al.manager_changes, a_ids, 1)
+            world.events.log(week, a_ids, "manager_left", slot=cols, value=new)
+    return leaving

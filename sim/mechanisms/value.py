@@ -1,0 +1,97 @@
+"""Submodel value: the joint value an alliance creates each week and how it is shared.
+
+While operating, an alliance creates
+
+    V = value_scale * complementarity * geometric_mean(effort) * coordination
+
+where coordination = (coordination_base + coordination_trust * mean trust)
+                     * exp(-backlog_drag * open issues) * rigidity_penalty(role clarity).
+
+The geometric mean makes every partner's effort matter: one partner coasting drags the whole
+alliance down. V is split equally; an opportunistic partner also captures `appropriation` of each
+honest co-partner's share. While restructuring the alliance creates `restructure_value_factor` of V.
+In the invest phase there is no value yet: each partner pays `invest_cost_per_week * effort`.
+
+Expectations are set at formation from the complementarity the parents *perceive*, an assumed
+effort and coordination (`expected_rate`), so alliances formed top-down without a strategic
+insight (whose actual complementarity is lower) tend to fall short.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.mechanisms.friction import rigidity_penalty
+from sim.state import INVEST, OPERATE, RESTRUCTURE
+
+
+def coordination(mean_trust, open_issues, rigidity: float, coef) -> np.ndarray:
+    """Coordination quality in [0, 1]."""
+    return (
+        (coef.coordination_base + coef.coordination_trust * mean_trust)
+        * np.exp(-coef.backlog_drag * open_issues)
+        * rigidity
+    )
+
+
+def geometric_mean_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
+    logs = np.where(member, np.log(np.maximum(effort, 1e-9)), 0.0)
+    return np.exp(logs.sum(axis=1) / np.maximum(member.sum(axis=1), 1))
+
+
+def joint_value(complementarity, gm_effort, coord, coef) -> np.ndarray:
+    return coef.value_scale * complementarity * gm_effort * coord
+
+
+def shares(value: np.ndarray, member: np.ndarray, opportunistic: np.ndarray,
+           appropriation: float) -> np.ndarray:
+    """Each partner's share of the joint value (alliances x slots); shares add up to the value."""
+    n = np.maximum(member.sum(axis=1), 1)
+    equal = np.where(member, (value / n)[:, None], 0.0)
+    honest = member & ~opportunistic
+    cheats = member & opportunistic
+    n_cheats = cheats.sum(axis=1)
+    taken = np.where(honest & (n_cheats > 0)[:, None], appropriation * equal, 0.0)
+    pool = taken.sum(axis=1)
+    gain = np.where(cheats, (pool / np.maximum(n_cheats, 1))[:, None], 0.0)
+    return equal - taken + gain
+
+
+def expected_rate(perceived_complementarity, n_partners, coef) -> np.ndarray:
+    """Value per operating week each partner expects at formation."""
+    return (
+        coef.value_scale * perceived_complementarity * coef.expectation_effort
+        * coef.expectation_coordination / np.maximum(n_partners, 1)
+    )
+
+
+def apply(world, ids: np.ndarray) -> None:
+    """Create and share this week's value; charge investment in the invest phase."""
+    if ids.size == 0:
+        return
+    al, c, gov = world.alliances, world.coef.value, world.scenario.governance
+    phase = al.phase[ids]
+    member = al.member[ids]
+
+    investing = phase == INVEST
+    if investing.any():
+        i_ids = ids[investing]
+        cost = c.invest_cost_per_week * al.effort[i_ids]
+        al.realized[i_ids] -= np.where(al.member[i_ids], cost, 0.0)
+
+    working = (phase == OPERATE) | (phase == RESTRUCTURE)
+    if not working.any():
+        return
+    w_ids = ids[working]
+    member = member[working]
+    coord = coordination(
+        al.slot_mean(al.trust_org[w_ids], member),
+        al.open_issues[w_ids],
+        rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
+        c,
+    )
+    v = joint_value(al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c)
+    v = np.where(al.phase[w_ids] == RESTRUCTURE, v * c.restructure_value_factor, v)
+    s = shares(v, member, al.opportunistic[w_ids], world.coef.contribution.appropriation)
+    al.realized[w_ids] += s
+    al.realized_operating[w_ids] += s

@@ -1,0 +1,276 @@
+"""AllianceModel: wires the population, the submodels and the outputs together (a Mesa model).
+
+One step is one week. The order of submodels within a week is fixed (docs/ODD.md section 3):
+
+    formation -> lifecycle -> turnover -> shocks -> friction -> meetings (+ resolution at meetings)
+    -> resolution between meetings -> trust -> contribution -> value -> learning -> reviews
+    -> end-of-week checks (trust collapse, planned term) -> observation
+
+Usage::
+
+    model = AllianceModel(rng=42)                                   # baseline defaults
+    model = AllianceModel("configs/baseline.yaml", rng=1, governance__meeting_interval_weeks=2)
+    model.run()
+    model.outcomes(); model.timeseries(); model.events()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import outcome as oc
+from sim.agents import Alliance, Firm, Manager
+from sim.events import EventLog
+from sim.mechanisms import (
+    contribution,
+    formation,
+    friction,
+    learning,
+    lifecycle,
+    meetings,
+    resolution,
+    reviews,
+    shocks,
+    trust,
+    turnover,
+    value,
+)
+from sim.population import make_firms, make_managers
+from sim.randomness import Streams, seed_entropy
+from sim.scenario import build_scenario, kwargs_to_overrides, load_scenario
+from sim.schema import Scenario
+from sim.state import KINDS, NEGOTIATE, AllianceTable
+from sim.world import World
+
+TIMESERIES_COLUMNS = (
+    "week", "active_alliances", "mean_trust", "mean_interpersonal_trust", "mean_familiarity",
+    "mean_open_issues", "mean_hidden_issues", "formed", "successes", "failures", "restructured",
+    *(f"failures_{r}" for r in oc.REASONS), "success_rate",
+)
+
+
+class AllianceModel(mesa.Model):
+    """A population of firms whose alliances form, are governed, and succeed or fail, week by week.
+
+    Args:
+        scenario: a `sim.Scenario`, a mapping of scenario sections, a path to a YAML scenario,
+            or None for the baseline defaults.
+        rng: the seed (int, SeedSequence or numpy Generator; None draws a fresh one, recorded in
+            `model.seed`).
+        **overrides: scenario values by path with double underscores for nesting
+            (`governance__meeting_interval_weeks=2`), so Mesa's batch_run and SolaraViz can set
+            any parameter.
+    """
+
+    def __init__(self, scenario: Scenario | Mapping | str | Path | None = None, *, rng=None, **overrides):
+        dotted = kwargs_to_overrides(overrides)
+        if isinstance(scenario, (str, Path)):
+            config = load_scenario(scenario, dotted)
+        else:
+            config = build_scenario(scenario, dotted)
+        self.seed = seed_entropy(rng)
+        super().__init__(rng=self.seed)
+        self.config: Scenario = config
+
+        streams = Streams(self.seed)
+        firms = make_firms(config, streams)
+        max_partners = config.formation.max_partners if config.formation.multi_partner_share > 0 else 2
+        capacity = config.formation.n_alliances if config.formation.mode == "cohort" else 64
+        self.world = World(
+            scenario=config, streams=streams, firms=firms, managers=None,
+            alliances=AllianceTable(max_partners, capacity), events=EventLog(config.output.events),
+        )
+        make_managers(self.world)
+
+        self.firms: list[Firm] = [Firm(self, i) for i in range(firms.count)]
+        self.managers: list[Manager] = [Manager(self, p) for p in range(self.world.managers.count)]
+        self.alliances: list[Alliance] = []
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: (lambda m, n=name: m._snap[n]) for name in TIMESERIES_COLUMNS}
+        )
+        self._snap: dict = {}
+
+        self.week = 0
+        if config.formation.mode == "cohort":
+            self._add_alliance_agents(formation.form(self.world, config.formation.n_alliances, 0))
+        else:
+            self._add_alliance_agents(formation.apply(self.world))
+        self._collect()
+
+    # ------------------------------------------------------------------ stepping
+
+    @property
+    def horizon(self) -> int:
+        return self.config.simulation.horizon_weeks
+
+    def step(self) -> None:
+        """Advance one week."""
+        w = self.world
+        self.week = w.week = self.steps
+        self._add_alliance_agents(formation.apply(w))
+        al = w.alliances
+        ids = al.active_ids()
+        lifecycle.apply(w, ids)
+        left = turnover.apply(w)
+        self._replace_manager_agents(left)
+        shocks.apply(w, ids)
+        friction.apply(w, ids)
+        meetings.apply(w, ids)
+        resolution.between_meetings(w, ids)
+        trust.weekly_update(w, ids)
+        working = ids[al.phase[ids] != NEGOTIATE]
+        contribution.apply(w, working)
+        value.apply(w, working)
+        learning.apply(w)
+        reviews.review(w, ids)
+        reviews.weekly_checks(w, al.active_ids())
+
+        interval = self.config.output.timeseries_interval_weeks
+        if self.week >= self.horizon:
+            self.running = False
+        if self.week % interval == 0 or not self.running:
+            self._collect()
+
+    def run(self) -> AllianceModel:
+        """Run to the horizon (or what is left of it); returns the model for chaining."""
+        while self.running:
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------ agents
+
+    def _add_alliance_agents(self, ids: np.ndarray) -> None:
+        for a in ids.tolist():
+            self.alliances.append(Alliance(self, a))
+
+    def _replace_manager_agents(self, positions: np.ndarray) -> None:
+        for p in positions.tolist():
+            self.managers[p].remove()
+            self.managers[p] = Manager(self, p)
+
+    @property
+    def active_alliances(self) -> mesa.agent.AgentSet:
+        """AgentSet of the alliances still running."""
+        return self.agents_by_type[Alliance].select(lambda a: a.active) if self.alliances else mesa.agent.AgentSet([])
+
+    # ------------------------------------------------------------------ observation
+
+    def _collect(self) -> None:
+        self._snap = self.snapshot()
+        self.datacollector.collect(self)
+
+    def snapshot(self) -> dict:
+        """Model-level state now: the row the time series records."""
+        al = self.world.alliances
+        n = al.size
+        ids = al.active_ids()
+        member = al.member[ids]
+        outcome = al.outcome[:n]
+        reason = al.reason[:n]
+        snap = {
+            "week": self.week,
+            "active_alliances": int(ids.size),
+            "mean_trust": _mean_over(al.trust_org[ids], member),
+            "mean_interpersonal_trust": _mean_over(al.trust_ip[ids], member),
+            "mean_familiarity": float(al.familiarity[ids].mean()) if ids.size else float("nan"),
+            "mean_open_issues": float(al.open_issues[ids].mean()) if ids.size else float("nan"),
+            "mean_hidden_issues": float(al.hidden_issues[ids].mean()) if ids.size else float("nan"),
+            "formed": int(n),
+            "successes": int(np.sum(outcome == oc.SUCCESS)),
+            "failures": int(np.sum(outcome == oc.FAILURE)),
+            "restructured": int(np.sum(outcome == oc.RESTRUCTURED)),
+        }
+        for i, r in enumerate(oc.REASONS):
+            snap[f"failures_{r}"] = int(np.sum((outcome == oc.FAILURE) & (reason == i)))
+        decided = snap["successes"] + snap["failures"] + snap["restructured"]
+        snap["success_rate"] = snap["successes"] / decided if decided else float("nan")
+        return snap
+
+    def timeseries(self) -> pd.DataFrame:
+        """One row per recorded week (every `output.timeseries_interval_weeks`, and the last)."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        return frame.reset_index(drop=True)[list(TIMESERIES_COLUMNS)]
+
+    def events(self) -> pd.DataFrame:
+        """The event log: week, alliance_id, event, partner_id (-1 = the alliance), value."""
+        return self.world.events.to_frame(self.world.alliances.firm)
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per alliance formed; alliances still running are `censored` at the horizon."""
+        al = self.world.alliances
+        n = al.size
+        member = al.member[:n]
+        active = al.active[:n]
+        outcome = np.where(active, oc.CENSORED, al.outcome[:n])
+        end = np.where(active, self.week, al.end_week[:n])
+        reason = al.reason[:n]
+        exiting = al.exiting_slot[:n]
+        partner_ids = [al.firm[a, member[a]].tolist() for a in range(n)]
+        exiting_partner = np.where(exiting >= 0, al.firm[np.arange(n), np.maximum(exiting, 0)], -1)
+        met = oc.objectives_met(al.realized[:n], al.expected_total[:n], member,
+                                self.config.coefficients.reviews.objective_share)
+        return pd.DataFrame(
+            {
+                "alliance_id": np.arange(n),
+                "partner_ids": partner_ids,
+                "n_partners": al.n_partners[:n].astype(int),
+                "kind": np.asarray(KINDS, dtype=object)[al.kind[:n]],
+                "top_down": al.top_down[:n],
+                "start_week": al.start_week[:n].astype(int),
+                "end_week": end.astype(int),
+                "duration_weeks": (end - al.start_week[:n]).astype(int),
+                "planned_term_weeks": al.term_weeks[:n].astype(int),
+                "outcome": np.asarray(oc.OUTCOMES, dtype=object)[outcome],
+                "reason": np.where(reason >= 0, np.asarray(oc.REASONS, dtype=object)[np.maximum(reason, 0)], None),
+                "exiting_partner": exiting_partner.astype(int),
+                "cultural_distance": al.cultural_distance[:n],
+                "complementarity": al.complementarity[:n],
+                "perceived_complementarity": al.perceived_complementarity[:n],
+                "final_trust": _row_mean(al.trust_org[:n], member),
+                "final_interpersonal_trust": _row_mean(al.trust_ip[:n], member),
+                "min_final_trust": np.where(member, al.trust_org[:n], np.inf).min(axis=1),
+                "familiarity": al.familiarity[:n],
+                "value_realized": np.where(member, al.realized[:n], 0.0).sum(axis=1),
+                "value_expected": np.where(member, al.expected_total[:n], 0.0).sum(axis=1),
+                "objectives_met": met,
+                "restructures": al.restructures[:n].astype(int),
+                "meetings": al.meetings_held[:n].astype(int),
+                "issues_raised": al.issues_raised[:n].astype(int),
+                "issues_resolved": al.issues_resolved[:n].astype(int),
+                "open_issues": al.open_issues[:n].astype(int),
+                "shocks": al.shocks[:n].astype(int),
+                "manager_changes": al.manager_changes[:n].astype(int),
+                "betrayals": al.betrayals[:n].astype(int),
+            }
+        )
+
+    def summary(self) -> dict:
+        """Headline numbers of the run: counts by outcome, success rate, failures by reason."""
+        out = self.outcomes()
+        counts = out["outcome"].value_counts()
+        decided = out[out["outcome"] != "censored"]
+        return {
+            "alliances": int(len(out)),
+            **{o: int(counts.get(o, 0)) for o in oc.OUTCOMES},
+            "success_rate": oc.success_rate(out["outcome"]),
+            "failures_by_reason": {
+                r: int(((out["outcome"] == "failure") & (out["reason"] == r)).sum()) for r in oc.REASONS
+            },
+            "median_duration_weeks": float(decided["duration_weeks"].median()) if len(decided) else float("nan"),
+        }
+
+
+def _mean_over(values: np.ndarray, member: np.ndarray) -> float:
+    return float(values[member].mean()) if member.any() else float("nan")
+
+
+def _row_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
+    counts = member.sum(axis=1)
+    return np.where(member, values, 0.0).sum(axis=1) / np.maximum(counts, 1)
+

@@ -1,0 +1,69 @@
+"""What counts as success: the one place where an alliance's outcome and reason are defined.
+
+An alliance ends in exactly one of four ways:
+
+* `success`: it reached its planned term (or, earlier, every partner had already realised its
+  whole expected value) with every partner's objectives met, never having been restructured.
+  A partner's objectives are met when its realised value, net of every cost it bore (investment,
+  meetings, clinics, shocks, renegotiation), is at least `coefficients.reviews.objective_share` of
+  the value it expected. This follows the studies we calibrate against, where success means the
+  alliance met its parents' objectives, not that it merely survived; a short life can succeed.
+* `restructured`: as success, but the objectives met are the renegotiated ones.
+* `failure`: a partner exited, or the term ended with some partner's objectives missed. The
+  reason is one of REASONS, chosen by `failure_reason` below.
+* `censored`: still running at the horizon; excluded from success rates.
+
+The success rate of a run is successes / (successes + failures + restructured).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OUTCOMES = ("success", "failure", "restructured", "censored")
+SUCCESS, FAILURE, RESTRUCTURED, CENSORED = range(4)
+
+REASONS = ("trust_collapse", "value_shortfall", "detected_opportunism", "strategic_drift")
+TRUST_COLLAPSE, VALUE_SHORTFALL, DETECTED_OPPORTUNISM, STRATEGIC_DRIFT = range(4)
+
+
+def objectives_met(realized: np.ndarray, expected_total: np.ndarray, member: np.ndarray,
+                   objective_share: float) -> np.ndarray:
+    """True for alliances (rows) where every used partner slot met its objectives."""
+    met = realized >= objective_share * expected_total
+    return np.all(met | ~member, axis=1)
+
+
+def term_outcome(all_met: np.ndarray, restructures: np.ndarray) -> np.ndarray:
+    """Outcome at the end of the term: success, restructured, or failure (value shortfall)."""
+    return np.where(all_met, np.where(restructures > 0, RESTRUCTURED, SUCCESS), FAILURE)
+
+
+def failure_reason(
+    week: int,
+    betrayed_week: np.ndarray,
+    drift_week: np.ndarray,
+    value_ratio: np.ndarray,
+    objective_share: float,
+    recent_betrayal_weeks: int,
+    drift_window_weeks: int,
+) -> np.ndarray:
+    """Why the exiting partner left, for each exit (arrays over exits).
+
+    Precedence: a recently detected betrayal -> detected_opportunism; a recent strategic shift
+    caused by a shock -> strategic_drift; value below the objective -> value_shortfall;
+    otherwise the partner left because trust fell apart -> trust_collapse.
+    """
+    reason = np.full(value_ratio.shape, TRUST_COLLAPSE, dtype=np.int8)
+    reason[value_ratio < objective_share] = VALUE_SHORTFALL
+    reason[week - drift_week <= drift_window_weeks] = STRATEGIC_DRIFT
+    reason[week - betrayed_week <= recent_betrayal_weeks] = DETECTED_OPPORTUNISM
+    return reason
+
+
+def success_rate(outcomes) -> float:
+    """Successes over decided alliances (censored excluded); nan when none is decided."""
+    outcomes = np.asarray(outcomes)
+    decided = np.isin(outcomes, ["success", "failure", "restructured"])
+    n = int(decided.sum())
+    return float(np.sum(outcomes == "success") / n) if n else float("nan")

@@ -1,0 +1,192 @@
+"""Random streams laid out for common random numbers: one stream per mechanism, addressed by entity.
+
+Every random number the model uses is a pure function of
+
+    (run seed, stream name, entity id, week, draw index)
+
+computed by a counter-based generator: the 64-bit counter packs (week, draw, entity id) and is
+hashed together with the stream's key by two rounds of the SplitMix64 finaliser (the mixing used
+by Java's SplittableRandom and by numpy's SeedSequence-style seeding). Stream keys come from
+`numpy.random.SeedSequence(seed)` with one spawn key per stream name.
+
+Why not one `numpy.random.Generator` per run: with a sequential generator a change to one lever
+(say, more frequent meetings that end some alliances earlier) changes how many numbers are drawn,
+and so shifts every later draw of every other mechanism. Here the shock that alliance 17 meets in
+week 40 is the same number whatever the meeting interval, so differences between two scenarios
+run with the same seed are due to the lever, not to reshuffled luck (common random numbers).
+
+The layout (stream name -> entity addressed) is documented in docs/ODD.md, section 4 (stochasticity).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from scipy.special import ndtri
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_TO_UNIT = 1.0 / float(1 << 53)
+
+STREAMS = (
+    "formation",  # entity: alliance slot (ongoing mode: the week's k-th formation), partners, kinds
+    "firms",  # entity: firm id; culture, risk tolerance, incentives noise, function assignment
+    "managers",  # entity: manager position; skill, EI, proactiveness, influence of each holder
+    "trust_init",  # entity: alliance id; initial trust
+    "friction",  # entity: alliance id; new hidden issues, eruptions
+    "meetings",  # entity: alliance id; surfacing of hidden issues
+    "resolution",  # entity: alliance id; issues resolved
+    "contribution",  # entity: alliance id x partner slot; opportunism
+    "reviews",  # entity: alliance id x partner slot; detection, decisions
+    "shocks",  # entity: alliance id (and id -1 for market-wide); occurrence, severity, drift
+    "turnover",  # entity: manager position; departures
+)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
+
+
+def seed_entropy(rng) -> int:
+    """A reproducible integer seed from what a Mesa model accepts as `rng`.
+
+    int -> itself; SeedSequence -> its entropy; Generator -> 63 bits drawn from it; None -> fresh
+    entropy from the operating system. The returned seed is what provenance records.
+    """
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % (1 << 63))
+    if isinstance(rng, (bool,)):
+        raise TypeError("rng must be an int, a SeedSequence, a numpy Generator or None")
+    if isinstance(rng, (int, np.integer)):
+        if int(rng) < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {int(rng)}")
+        return int(rng)
+    if isinstance(rng, np.random.SeedSequence):
+        entropy = rng.entropy
+        if isinstance(entropy, (int, np.integer)):
+            return int(entropy)
+        return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 1 << 63))
+    raise TypeError(
+        f"rng must be an int, a SeedSequence, a numpy Generator or None, got {type(rng).__name__}"
+    )
+
+
+class Streams:
+    """The random streams of one run, keyed by the run seed.
+
+    Each method takes the stream name, the entity ids (an int array), the week and a draw index
+    (to take several independent numbers for the same entity and week) and returns one number
+    per entity. Pure: calling twice with the same arguments gives the same numbers.
+    """
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        self._keys: dict[str, np.uint64] = {}
+        for name in STREAMS:
+            spawn = zlib.crc32(name.encode())
+            state = np.random.SeedSequence(self.seed, spawn_key=(spawn,)).generate_state(
+                1, np.uint64
+            )
+            self._keys[name] = np.uint64(state[0])
+
+    def key(self, stream: str) -> np.uint64:
+        try:
+            return self._keys[stream]
+        except KeyError:
+            raise KeyError(f"unknown random stream '{stream}'; streams: {', '.join(STREAMS)}") from None
+
+    def bits(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
+        """64 random bits per id."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not (0 <= draw < 4096):
+            raise ValueError("draw index must be in [0, 4096)")
+        if not (-1 <= week < (1 << 20)):
+            raise ValueError("week must be in [-1, 2**20)")
+        # counter: 20 bits week (+1 so that -1 = initialisation is 0), 12 bits draw, 32 bits id
+        counter = (
+            (np.uint64(week + 1) << np.uint64(44))
+            | (np.uint64(draw) << np.uint64(32))
+            | (ids.astype(np.uint64) & np.uint64(0xFFFFFFFF))
+        )
+        with np.errstate(over="ignore"):
+            return _mix(_mix(counter * _GOLDEN) ^ self.key(stream))
+
+    def uniform(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
+        """Uniform numbers in [0, 1), one per id."""
+        return (self.bits(stream, ids, week, draw) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+    def normal(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
+        """Standard normal numbers, one per id (inverse-CDF transform)."""
+        u = self.uniform(stream, ids, week, draw)
+        return ndtri(np.clip(u, 1e-16, 1 - 1e-16))
+
+    def bernoulli(self, stream: str, ids, week: int, p, draw: int = 0) -> np.ndarray:
+        """True with probability p (scalar or one per id)."""
+        return self.uniform(stream, ids, week, draw) < p
+
+    def poisson(self, stream: str, ids, week: int, lam, draw: int = 0) -> np.ndarray:
+        """Poisson counts with mean lam (scalar or one per id)."""
+        return poisson_from_uniform(self.uniform(stream, ids, week, draw), lam)
+
+    def binomial(self, stream: str, ids, week: int, n, p, draw: int = 0) -> np.ndarray:
+        """Binomial counts: successes out of n trials of probability p."""
+        return binomial_from_uniform(self.uniform(stream, ids, week, draw), n, p)
+
+
+def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
+    """Inverse-CDF Poisson: the smallest k with P(X <= k) > u. Vectorised over u and lam."""
+    u = np.asarray(u, dtype=np.float64)
+    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    if np.any(lam < 0):
+        raise ValueError("Poisson mean must be >= 0")
+    k = np.zeros(u.shape, dtype=np.int64)
+    if u.size == 0:
+        return k
+    pmf = np.exp(-lam)
+    cdf = pmf.copy()
+    todo = u >= cdf
+    j = 0
+    while todo.any():
+        j += 1
+        pmf = pmf * lam / j
+        cdf = cdf + pmf
+        k += todo
+        todo &= u >= cdf
+        if j > 1000:  # numerical floor: cdf can stall just below 1 for large means
+            break
+    return k
+
+
+def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
+    """Inverse-CDF binomial: the smallest k with P(X <= k) > u. Vectorised over u, n and p."""
+    u = np.asarray(u, dtype=np.float64)
+    n = np.broadcast_to(np.asarray(n, dtype=np.int64), u.shape)
+    p = np.clip(np.broadcast_to(np.asarray(p, dtype=np.float64), u.shape), 0.0, 1.0)
+    k = np.zeros(u.shape, dtype=np.int64)
+    if u.size == 0:
+        return k
+    q = 1.0 - p
+    certain = p >= 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmf = np.where(certain, 0.0, q ** n)
+        cdf = pmf.copy()
+        todo = (u >= cdf) & (n > 0) & ~certain
+        j = 0
+        ratio = np.where(certain, 0.0, p / np.where(q > 0, q, 1.0))
+        while todo.any():
+            pmf = pmf * (n - j) / (j + 1) * ratio
+            j += 1
+            cdf = cdf + pmf
+            k += todo
+            todo &= (u >= cdf) & (k < n)
+    return np.where(certain, n, k)

@@ -1,0 +1,197 @@
+"""Reading scenarios: YAML files, dotted-path overrides, and one clear message for every bad input.
+
+`load_scenario(path, overrides)` reads a YAML file (with `yaml.safe_load` only), applies overrides
+given as dotted paths (`governance.meeting_interval_weeks`) and validates the result against
+`sim.schema.Scenario`. Anything wrong raises `ScenarioError`, whose message names the key, what was
+given and what is allowed; the command line turns it into exit status 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.schema import Scenario
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, override or value) that cannot be used; the message says why."""
+
+
+def _allowed_keys(model_cls: type[BaseModel]) -> list[str]:
+    return list(model_cls.model_fields)
+
+
+def _section_at(path: list[str]) -> type[BaseModel] | None:
+    """The schema class found by following `path` from Scenario, or None if it leads to a leaf."""
+    cls: type[BaseModel] = Scenario
+    for key in path:
+        field = cls.model_fields.get(key)
+        if field is None:
+            return None
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            cls = annotation
+        else:
+            return None
+    return cls
+
+
+def _unknown_key_message(path: list[str], key: str) -> str:
+    section = _section_at(path)
+    where = ".".join(path) if path else "the top level"
+    full = ".".join([*path, key])
+    if section is None:
+        return f"unknown key '{full}': '{where}' is a value, not a section"
+    allowed = _allowed_keys(section)
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    msg = f"unknown key '{full}'"
+    if hint:
+        msg += f" (did you mean '{'.'.join([*path, hint[0]])}'?)"
+    return msg + f"; allowed in {where}: {', '.join(allowed)}"
+
+
+def format_validation_error(err: ValidationError, source: str = "") -> str:
+    """One readable line per problem: key, what is wrong, what was given."""
+    lines = []
+    for problem in err.errors():
+        loc = [str(p) for p in problem.get("loc", ()) if not str(p).startswith("function-after")]
+        # pydantic adds the union branch name ('str', 'dict[...]', literal type) to locations
+        loc = [p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")]
+        key = ".".join(loc) or "(scenario)"
+        kind = problem.get("type", "")
+        if kind == "extra_forbidden":
+            lines.append(_unknown_key_message(loc[:-1], loc[-1]))
+            continue
+        msg = problem.get("msg", "invalid value")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        given = problem.get("input")
+        text = f"{key}: {msg}"
+        if kind not in ("missing",) and not isinstance(given, (dict, BaseModel)):
+            text += f" (got {given!r})"
+        lines.append(text)
+    # a union (e.g. alliance_function) reports one line per branch: keep them, de-duplicated
+    unique = list(dict.fromkeys(lines))
+    prefix = f"{source}: " if source else ""
+    if len(unique) == 1:
+        return prefix + unique[0]
+    return prefix + "invalid scenario:\n  " + "\n  ".join(unique)
+
+
+def set_dotted(data: dict, dotted: str, value: Any) -> None:
+    """Set `value` at `dotted` (a.b.c) inside nested dict `data`, creating sections as needed.
+
+    Raises ScenarioError for a path that the schema does not know.
+    """
+    parts = dotted.split(".")
+    if not all(parts):
+        raise ScenarioError(f"bad key '{dotted}': a key is names joined by dots, like governance.role_clarity")
+    cls: type[BaseModel] | None = Scenario
+    node = data
+    for depth, key in enumerate(parts):
+        if cls is None:
+            raise ScenarioError(_unknown_key_message(parts[:depth], key))
+        if key not in cls.model_fields:
+            raise ScenarioError(_unknown_key_message(parts[:depth], key))
+        last = depth == len(parts) - 1
+        if last:
+            node[key] = value
+            return
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {} if child is None or isinstance(child, BaseModel) else child
+            if not isinstance(child, dict):
+                raise ScenarioError(f"'{'.'.join(parts[: depth + 1])}' is a value, not a section")
+            node[key] = child
+        node = child
+        cls = _section_at(parts[: depth + 1])
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse a command-line `KEY=VALUE`; VALUE is read as YAML (numbers, true/false, lists, maps)."""
+    if "=" not in text:
+        raise ScenarioError(
+            f"bad --set '{text}': expected KEY=VALUE, e.g. governance.meeting_interval_weeks=2"
+        )
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ScenarioError(f"bad --set '{text}': the key before '=' is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"bad --set '{text}': the value is not valid YAML ({exc})") from None
+    return key, value
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping from `path` with safe_load; ScenarioError for anything else."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"scenario file not found: {path}")
+    if path.is_dir():
+        raise ScenarioError(f"{path} is a folder; a scenario is a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{path}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{path}: a scenario is a YAML mapping of sections (simulation, formation, firms, ...), "
+            f"got a {type(data).__name__}"
+        )
+    return data
+
+
+def build_scenario(
+    data: Mapping | Scenario | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    source: str = "",
+) -> Scenario:
+    """Validate `data` (a mapping or a Scenario) with dotted-path `overrides` applied."""
+    if isinstance(data, Scenario):
+        base = data.model_dump(mode="python")
+    else:
+        base = _plain(dict(data or {}))
+    for dotted, value in (overrides or {}).items():
+        set_dotted(base, dotted, value)
+    try:
+        return Scenario.model_validate(base)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, source)) from None
+
+
+def _plain(obj):
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read the YAML scenario at `path`, apply dotted-path `overrides`, validate and return it."""
+    return build_scenario(read_yaml(path), overrides, source=str(path))
+
+
+def kwargs_to_overrides(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn Mesa-style keyword arguments (`governance__meeting_interval_weeks=2`) into dotted paths."""
+    return {key.replace("__", "."): value for key, value in kwargs.items()}
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The resolved scenario as YAML text (every default written out)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
