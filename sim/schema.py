@@ -201,6 +201,7 @@ class Environment(Section):
         0.1, "expected market-wide shocks per year (hit every active alliance at once)", le=52
     )
     shock_severity: Unit = _f(0.35, "mean severity of a shock, 0 harmless to 1 devastating")
+    market_shock_severity: Unit = _f(0.15, "mean severity of a market-wide shock")
 
 
 class Output(Section):
@@ -289,13 +290,13 @@ class TrustCoefficients(Section):
     erosion_to_growth: NonNeg = _f(
         3.0, "how much faster trust falls than it grows for the same push (Slovic asymmetry)"
     )
-    initial_mean: Unit = _f(0.4, "organisational and interpersonal trust of new partners")
+    initial_mean: Unit = _f(0.45, "organisational and interpersonal trust of new partners")
     initial_sd: Unit = _f(0.08, "spread of initial trust")
-    backlog_erosion: Unit = _f(0.004, "trust loss per open issue per week, before ageing")
+    backlog_erosion: Unit = _f(0.0008, "trust loss per open issue per week, before ageing")
     age_scale_weeks: Annotated[float, Field(gt=0.0)] = _f(
         12.0, "an open issue of this age erodes twice as fast as a new one"
     )
-    eruption_loss: Unit = _f(0.03, "trust loss when a hidden issue erupts")
+    eruption_loss: Unit = _f(0.02, "trust loss when a hidden issue erupts")
     betrayal_drop: Unit = _f(0.5, "share of trust lost when opportunism is detected")
     betrayal_ceiling: Unit = _f(0.6, "lasting ceiling on trust after a betrayal (the scar)")
     interpersonal_spillover: Unit = _f(
@@ -309,7 +310,7 @@ class TrustCoefficients(Section):
 class ContributionCoefficients(Section):
     """Submodel contribution (sim/mechanisms/contribution.py)."""
 
-    base_effort: Unit = _f(0.35, "effort a partner gives with no incentives and neutral trust")
+    base_effort: Unit = _f(0.45, "effort a partner gives with no incentives and neutral trust")
     incentive_weight: NonNeg = _f(
         0.5, "effort from incentives x leadership consistency (an interaction, not a sum)"
     )
@@ -334,17 +335,17 @@ class ValueCoefficients(Section):
     value_scale: NonNeg = _f(
         10.0, "joint value per week of a perfectly run alliance of complementarity 1, value units"
     )
-    coordination_base: Unit = _f(0.45, "coordination quality at zero trust and no backlog")
-    coordination_trust: Unit = _f(0.55, "coordination quality added by full trust")
+    coordination_base: Unit = _f(0.55, "coordination quality at zero trust and no backlog")
+    coordination_trust: Unit = _f(0.45, "coordination quality added by full trust")
     backlog_drag: NonNeg = _f(0.06, "coordination lost per open issue (exponential)")
-    invest_cost_per_week: NonNeg = _f(2.0, "invest phase: each partner's cost per week at full effort")
+    invest_cost_per_week: NonNeg = _f(1.0, "invest phase: each partner's cost per week at full effort")
     top_down_complementarity: Unit = _f(
         0.55, "complementarity left in a top-down alliance without a strategic insight"
     )
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
-    expectation_effort: Unit = _f(0.7, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.78, "coordination partners assume when they set expected value")
+    expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.5, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -407,7 +408,7 @@ class ReviewCoefficients(Section):
     trust_weight: NonNeg = _f(0.5, "weight of organisational trust in satisfaction")
     satisfaction_threshold: NonNeg = _f(0.95, "satisfaction below which a partner is unhappy")
     exit_temperature: Annotated[float, Field(gt=0.0)] = _f(
-        0.12, "softness of the exit decision (logistic scale)"
+        0.2, "softness of the exit decision (logistic scale)"
     )
     exit_margin: NonNeg = _f(0.15, "dissatisfaction at which exit is a coin flip")
     restructure_base: Unit = _f(0.15, "chance an unhappy partner restructures rather than exits")
@@ -422,7 +423,7 @@ class ReviewCoefficients(Section):
     objective_share: Unit = _f(
         0.9, "share of expected value a partner must realise for its objectives to be met"
     )
-    trust_collapse: Unit = _f(0.1, "a partner whose trust falls below this exits at once")
+    trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
     recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
     grace_weeks: int = _f(26, "operating weeks before value is judged (reviews only weigh trust)", ge=0)
 

@@ -2,7 +2,8 @@
 
 Each week an alliance is hit by its own shock with chance 1 - exp(-shock_rate_per_year / 52), and
 every active alliance by a market-wide shock with chance 1 - exp(-market_shock_rate_per_year / 52).
-Severity is exponential with mean `shock_severity`, capped at 1.
+Severity is exponential with mean `shock_severity` (`market_shock_severity` for market-wide
+shocks), capped at 1.
 
 What a shock does:
 * each partner loses `loss_per_severity * severity * s`, where s = 1 with no agreed response, and
@@ -89,7 +90,9 @@ def apply(world, ids: np.ndarray) -> None:
     h = ids[hit]
     # a market shock has one severity for everybody; an own shock its own
     sev_own = severity_from_uniform(s.uniform("shocks", h, week, draw=1), env.shock_severity)
-    sev_market = severity_from_uniform(s.uniform("shocks", np.array([-1]), week, draw=1)[0], env.shock_severity)
+    sev_market = severity_from_uniform(
+        s.uniform("shocks", np.array([-1]), week, draw=1)[0], env.market_shock_severity
+    )
     severity = np.where(market, np.maximum(sev_own * own[hit], sev_market), sev_own)
     member = al.member[h]
     al.shocks[h] += 1
