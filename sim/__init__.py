@@ -1,8 +1,8 @@
 """alliance-sim's model: partner firms, their alliance managers and the alliances between them.
 
-    from sim import AllianceModel, load_scenario
-    model = AllianceModel(load_scenario("configs/baseline.yaml"), rng=1).run()
-    model.outcomes()
+from sim import AllianceModel, load_scenario
+model = AllianceModel(load_scenario("configs/baseline.yaml"), rng=1).run()
+model.outcomes()
 """
 
 from sim.agents import Alliance, Firm, Manager

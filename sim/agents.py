@@ -44,8 +44,10 @@ class Firm(mesa.Agent):
 
     @property
     def incentives(self) -> dict[str, float]:
-        return {"formal": float(self._t.incentives_formal[self.index]),
-                "informal": float(self._t.incentives_informal[self.index])}
+        return {
+            "formal": float(self._t.incentives_formal[self.index]),
+            "informal": float(self._t.incentives_informal[self.index]),
+        }
 
     @property
     def leadership_consistency(self) -> float:
@@ -74,7 +76,9 @@ class Firm(mesa.Agent):
         return int(self._t.active_alliances[self.index])
 
     def __repr__(self) -> str:
-        return f"Firm({self.index}, function={self.alliance_function}, risk={self.risk_tolerance:.2f})"
+        return (
+            f"Firm({self.index}, function={self.alliance_function}, risk={self.risk_tolerance:.2f})"
+        )
 
 
 class Manager(mesa.Agent):
@@ -101,8 +105,10 @@ class Manager(mesa.Agent):
 
     skill = property(lambda self: self._trait("skill"), doc="collaboration skill in [0, 1]")
     emotional_intelligence = property(lambda self: self._trait("emotional_intelligence"))
-    proactiveness = property(lambda self: self._trait("proactiveness"),
-                             doc="0 a reactive manager ... 1 a proactive leader")
+    proactiveness = property(
+        lambda self: self._trait("proactiveness"),
+        doc="0 a reactive manager ... 1 a proactive leader",
+    )
     influence = property(lambda self: self._trait("influence"), doc="influence without authority")
 
     @property
@@ -206,5 +212,7 @@ class Alliance(mesa.Agent):
         return w if w >= 0 else None
 
     def __repr__(self) -> str:
-        return (f"Alliance({self.alliance_id}, {self.kind}, partners={self.partner_ids}, "
-                f"phase={self.phase})")
+        return (
+            f"Alliance({self.alliance_id}, {self.kind}, partners={self.partner_ids}, "
+            f"phase={self.phase})"
+        )

@@ -56,7 +56,13 @@ class EventLog:
         slot_arr = np.broadcast_to(np.asarray(slot, dtype=np.int64), (n,)).copy()
         value_arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
         self._chunks.append(
-            (np.full(n, week, dtype=np.int64), ids, np.full(n, code, dtype=np.int16), slot_arr, value_arr)
+            (
+                np.full(n, week, dtype=np.int64),
+                ids,
+                np.full(n, code, dtype=np.int16),
+                slot_arr,
+                value_arr,
+            )
         )
 
     def __len__(self) -> int:

@@ -48,9 +48,19 @@ from sim.state import KINDS, NEGOTIATE, AllianceTable
 from sim.world import World
 
 TIMESERIES_COLUMNS = (
-    "week", "active_alliances", "mean_trust", "mean_interpersonal_trust", "mean_familiarity",
-    "mean_open_issues", "mean_hidden_issues", "formed", "successes", "failures", "restructured",
-    *(f"failures_{r}" for r in oc.REASONS), "success_rate",
+    "week",
+    "active_alliances",
+    "mean_trust",
+    "mean_interpersonal_trust",
+    "mean_familiarity",
+    "mean_open_issues",
+    "mean_hidden_issues",
+    "formed",
+    "successes",
+    "failures",
+    "restructured",
+    *(f"failures_{r}" for r in oc.REASONS),
+    "success_rate",
 )
 
 
@@ -67,7 +77,9 @@ class AllianceModel(mesa.Model):
             any parameter.
     """
 
-    def __init__(self, scenario: Scenario | Mapping | str | Path | None = None, *, rng=None, **overrides):
+    def __init__(
+        self, scenario: Scenario | Mapping | str | Path | None = None, *, rng=None, **overrides
+    ):
         dotted = kwargs_to_overrides(overrides)
         if isinstance(scenario, (str, Path)):
             config = load_scenario(scenario, dotted)
@@ -79,11 +91,17 @@ class AllianceModel(mesa.Model):
 
         streams = Streams(self.seed)
         firms = make_firms(config, streams)
-        max_partners = config.formation.max_partners if config.formation.multi_partner_share > 0 else 2
+        max_partners = (
+            config.formation.max_partners if config.formation.multi_partner_share > 0 else 2
+        )
         capacity = config.formation.n_alliances if config.formation.mode == "cohort" else 64
         self.world = World(
-            scenario=config, streams=streams, firms=firms, managers=None,
-            alliances=AllianceTable(max_partners, capacity), events=EventLog(config.output.events),
+            scenario=config,
+            streams=streams,
+            firms=firms,
+            managers=None,
+            alliances=AllianceTable(max_partners, capacity),
+            events=EventLog(config.output.events),
         )
         make_managers(self.world)
 
@@ -157,7 +175,11 @@ class AllianceModel(mesa.Model):
     @property
     def active_alliances(self) -> mesa.agent.AgentSet:
         """AgentSet of the alliances still running."""
-        return self.agents_by_type[Alliance].select(lambda a: a.active) if self.alliances else mesa.agent.AgentSet([])
+        return (
+            self.agents_by_type[Alliance].select(lambda a: a.active)
+            if self.alliances
+            else mesa.agent.AgentSet([])
+        )
 
     # ------------------------------------------------------------------ observation
 
@@ -213,8 +235,12 @@ class AllianceModel(mesa.Model):
         exiting = al.exiting_slot[:n]
         partner_ids = [al.firm[a, member[a]].tolist() for a in range(n)]
         exiting_partner = np.where(exiting >= 0, al.firm[np.arange(n), np.maximum(exiting, 0)], -1)
-        met = oc.objectives_met(al.realized[:n], al.expected_total[:n], member,
-                                self.config.coefficients.reviews.objective_share)
+        met = oc.objectives_met(
+            al.realized[:n],
+            al.expected_total[:n],
+            member,
+            self.config.coefficients.reviews.objective_share,
+        )
         return pd.DataFrame(
             {
                 "alliance_id": np.arange(n),
@@ -227,7 +253,9 @@ class AllianceModel(mesa.Model):
                 "duration_weeks": (end - al.start_week[:n]).astype(int),
                 "planned_term_weeks": al.term_weeks[:n].astype(int),
                 "outcome": np.asarray(oc.OUTCOMES, dtype=object)[outcome],
-                "reason": np.where(reason >= 0, np.asarray(oc.REASONS, dtype=object)[np.maximum(reason, 0)], None),
+                "reason": np.where(
+                    reason >= 0, np.asarray(oc.REASONS, dtype=object)[np.maximum(reason, 0)], None
+                ),
                 "exiting_partner": exiting_partner.astype(int),
                 "cultural_distance": al.cultural_distance[:n],
                 "complementarity": al.complementarity[:n],
@@ -260,9 +288,12 @@ class AllianceModel(mesa.Model):
             **{o: int(counts.get(o, 0)) for o in oc.OUTCOMES},
             "success_rate": oc.success_rate(out["outcome"]),
             "failures_by_reason": {
-                r: int(((out["outcome"] == "failure") & (out["reason"] == r)).sum()) for r in oc.REASONS
+                r: int(((out["outcome"] == "failure") & (out["reason"] == r)).sum())
+                for r in oc.REASONS
             },
-            "median_duration_weeks": float(decided["duration_weeks"].median()) if len(decided) else float("nan"),
+            "median_duration_weeks": float(decided["duration_weeks"].median())
+            if len(decided)
+            else float("nan"),
         }
 
 
@@ -273,4 +304,3 @@ def _mean_over(values: np.ndarray, member: np.ndarray) -> float:
 def _row_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
     counts = member.sum(axis=1)
     return np.where(member, values, 0.0).sum(axis=1) / np.maximum(counts, 1)
-

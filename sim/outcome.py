@@ -27,8 +27,9 @@ REASONS = ("trust_collapse", "value_shortfall", "detected_opportunism", "strateg
 TRUST_COLLAPSE, VALUE_SHORTFALL, DETECTED_OPPORTUNISM, STRATEGIC_DRIFT = range(4)
 
 
-def objectives_met(realized: np.ndarray, expected_total: np.ndarray, member: np.ndarray,
-                   objective_share: float) -> np.ndarray:
+def objectives_met(
+    realized: np.ndarray, expected_total: np.ndarray, member: np.ndarray, objective_share: float
+) -> np.ndarray:
     """True for alliances (rows) where every used partner slot met its objectives."""
     met = realized >= objective_share * expected_total
     return np.all(met | ~member, axis=1)

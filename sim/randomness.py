@@ -103,7 +103,9 @@ class Streams:
         try:
             return self._keys[stream]
         except KeyError:
-            raise KeyError(f"unknown random stream '{stream}'; streams: {', '.join(STREAMS)}") from None
+            raise KeyError(
+                f"unknown random stream '{stream}'; streams: {', '.join(STREAMS)}"
+            ) from None
 
     def bits(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """64 random bits per id."""
@@ -178,7 +180,7 @@ def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
     q = 1.0 - p
     certain = p >= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        pmf = np.where(certain, 0.0, q ** n)
+        pmf = np.where(certain, 0.0, q**n)
         cdf = pmf.copy()
         todo = (u >= cdf) & (n > 0) & ~certain
         j = 0

@@ -62,7 +62,9 @@ def format_validation_error(err: ValidationError, source: str = "") -> str:
     for problem in err.errors():
         loc = [str(p) for p in problem.get("loc", ()) if not str(p).startswith("function-after")]
         # pydantic adds the union branch name ('str', 'dict[...]', literal type) to locations
-        loc = [p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")]
+        loc = [
+            p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")
+        ]
         key = ".".join(loc) or "(scenario)"
         kind = problem.get("type", "")
         if kind == "extra_forbidden":
@@ -91,7 +93,9 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
     """
     parts = dotted.split(".")
     if not all(parts):
-        raise ScenarioError(f"bad key '{dotted}': a key is names joined by dots, like governance.role_clarity")
+        raise ScenarioError(
+            f"bad key '{dotted}': a key is names joined by dots, like governance.role_clarity"
+        )
     cls: type[BaseModel] | None = Scenario
     node = data
     for depth, key in enumerate(parts):

@@ -68,7 +68,9 @@ class Formation(Section):
     mode: Literal["cohort", "ongoing"] = _f(
         "cohort", "cohort: n_alliances start at week 0; ongoing: firms seek partners every week"
     )
-    n_alliances: int = _f(200, "cohort mode: number of alliances formed at week 0", ge=1, le=200_000)
+    n_alliances: int = _f(
+        200, "cohort mode: number of alliances formed at week 0", ge=1, le=200_000
+    )
     rate_per_week: NonNeg = _f(
         2.0, "ongoing mode: expected number of new alliances per week (Poisson)", le=10_000
     )
@@ -139,7 +141,9 @@ class Firms(Section):
                 raise ValueError("the mapping of alliance function types to shares is empty")
             total = sum(value.values())
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"shares of alliance function types must add up to 1, got {total:g}")
+                raise ValueError(
+                    f"shares of alliance function types must add up to 1, got {total:g}"
+                )
         return value
 
 
@@ -194,9 +198,7 @@ class Governance(Section):
 class Environment(Section):
     """External conditions (submodel: shocks)."""
 
-    shock_rate_per_year: NonNeg = _f(
-        0.5, "expected shocks hitting one alliance per year", le=52
-    )
+    shock_rate_per_year: NonNeg = _f(0.5, "expected shocks hitting one alliance per year", le=52)
     market_shock_rate_per_year: NonNeg = _f(
         0.1, "expected market-wide shocks per year (hit every active alliance at once)", le=52
     )
@@ -226,7 +228,9 @@ class MeetingCoefficients(Section):
     interpersonal_gain: Unit = _f(
         0.10, "trust gain per meeting toward the ceiling, interpersonal, in-person weight 1"
     )
-    organisational_gain: Unit = _f(0.04, "trust gain per meeting toward the ceiling, organisational")
+    organisational_gain: Unit = _f(
+        0.04, "trust gain per meeting toward the ceiling, organisational"
+    )
     familiarity_gain: Unit = _f(0.06, "familiarity gain per meeting toward 1, in-person weight 1")
     virtual_weight: Unit = _f(0.45, "what a virtual meeting builds relative to one in person")
     surface_in_person: Unit = _f(0.7, "share of hidden issues an in-person meeting surfaces")
@@ -238,7 +242,9 @@ class MeetingCoefficients(Section):
 class FrictionCoefficients(Section):
     """Submodel friction (sim/mechanisms/friction.py)."""
 
-    base_issues_per_week: NonNeg = _f(0.08, "new hidden issues per week with no distance, no ambiguity")
+    base_issues_per_week: NonNeg = _f(
+        0.08, "new hidden issues per week with no distance, no ambiguity"
+    )
     per_cultural_distance: NonNeg = _f(
         0.06, "extra issues per week per unit of effective Kogut-Singh distance"
     )
@@ -338,14 +344,20 @@ class ValueCoefficients(Section):
     coordination_base: Unit = _f(0.55, "coordination quality at zero trust and no backlog")
     coordination_trust: Unit = _f(0.45, "coordination quality added by full trust")
     backlog_drag: NonNeg = _f(0.06, "coordination lost per open issue (exponential)")
-    invest_cost_per_week: NonNeg = _f(1.0, "invest phase: each partner's cost per week at full effort")
+    invest_cost_per_week: NonNeg = _f(
+        1.0, "invest phase: each partner's cost per week at full effort"
+    )
     top_down_complementarity: Unit = _f(
         0.55, "complementarity left in a top-down alliance without a strategic insight"
     )
-    insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
+    insight_recovery: Unit = _f(
+        0.8, "share of the lost complementarity an insight workshop recovers"
+    )
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.5, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(
+        0.5, "coordination partners assume when they set expected value"
+    )
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -357,13 +369,19 @@ class ShockCoefficients(Section):
     response_loss_mitigate: Unit = _f(0.5, "share of the loss left under 'mitigate'")
     response_loss_transfer: Unit = _f(0.45, "share of the loss left under 'transfer'")
     response_loss_accept: Unit = _f(0.8, "share of the loss left under 'accept' (contingency)")
-    clinic_conflict_cut: Unit = _f(0.7, "share of risk-mismatch conflict a clinic's responses prevent")
+    clinic_conflict_cut: Unit = _f(
+        0.7, "share of risk-mismatch conflict a clinic's responses prevent"
+    )
     clinic_trust_gain: Unit = _f(0.06, "trust gain from holding a risk clinic")
     clinic_cost: NonNeg = _f(1.0, "cost of a risk clinic to each partner, value units")
     clinic_decay_per_week: Unit = _f(0.01, "share of a clinic's coverage that goes stale each week")
     drift_threshold: Unit = _f(0.6, "severity above which a shock can shift a partner's strategy")
-    drift_complementarity_loss: Unit = _f(0.5, "complementarity lost per unit severity above threshold")
-    drift_window_weeks: int = _f(26, "an exit this soon after a strategic shift counts as drift", ge=1)
+    drift_complementarity_loss: Unit = _f(
+        0.5, "complementarity lost per unit severity above threshold"
+    )
+    drift_window_weeks: int = _f(
+        26, "an exit this soon after a strategic shift counts as drift", ge=1
+    )
 
 
 class TurnoverCoefficients(Section):
@@ -424,8 +442,12 @@ class ReviewCoefficients(Section):
         0.9, "share of expected value a partner must realise for its objectives to be met"
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
-    recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
-    grace_weeks: int = _f(26, "operating weeks before value is judged (reviews only weigh trust)", ge=0)
+    recent_betrayal_weeks: int = _f(
+        26, "an exit this soon after a betrayal counts as opportunism", ge=1
+    )
+    grace_weeks: int = _f(
+        26, "operating weeks before value is judged (reviews only weigh trust)", ge=0
+    )
 
 
 class FormationCoefficients(Section):

@@ -43,11 +43,14 @@ def effort(incentives, consistency, trust, risk_tolerance, influence, coef) -> n
 
 def deterrence_factor(review_interval_weeks: int, coef) -> float:
     """How much opportunism remains given how often reviews look (1 = no deterrence)."""
-    return 1.0 - coef.deterrence * np.exp(-(review_interval_weeks - 1) / coef.deterrence_horizon_weeks)
+    return 1.0 - coef.deterrence * np.exp(
+        -(review_interval_weeks - 1) / coef.deterrence_horizon_weeks
+    )
 
 
-def opportunism_probability(horizontal, propensity, risk_tolerance, trust, incentives,
-                            consistency, deterrence: float, coef) -> np.ndarray:
+def opportunism_probability(
+    horizontal, propensity, risk_tolerance, trust, incentives, consistency, deterrence: float, coef
+) -> np.ndarray:
     """Weekly chance that a partner exploits its co-partners."""
     p = (
         coef.temptation
@@ -79,8 +82,14 @@ def apply(world, ids: np.ndarray) -> None:
 
     horizontal = (al.kind[ids] == 1)[:, None].astype(float)
     p = opportunism_probability(
-        horizontal, world.slot_trait(ids, f.opportunism_propensity, "firm"), risk, trust, inc, cons,
-        deterrence_factor(world.scenario.governance.review_interval_weeks, c), c,
+        horizontal,
+        world.slot_trait(ids, f.opportunism_propensity, "firm"),
+        risk,
+        trust,
+        inc,
+        cons,
+        deterrence_factor(world.scenario.governance.review_interval_weeks, c),
+        c,
     )
     slots = ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
     cheat = world.streams.bernoulli("contribution", slots, world.week, p) & member

@@ -69,14 +69,20 @@ def choose_partners(world, entity: int, week: int, n_partners: int) -> list[int]
         return None
     s = world.streams
     ent = np.array([entity])
-    initiator = int(free[min(int(s.uniform("formation", ent, week, _DRAW_INITIATOR)[0] * free.size), free.size - 1)])
+    initiator = int(
+        free[
+            min(
+                int(s.uniform("formation", ent, week, _DRAW_INITIATOR)[0] * free.size),
+                free.size - 1,
+            )
+        ]
+    )
     group = [initiator]
     for seat in range(1, n_partners):
         cands = free[~np.isin(free, group)]
-        logit = (
-            c.complementarity_preference * pair_complementarity(world, initiator, cands)
-            + c.prior_trust_preference * prior_trust(world, initiator, cands)
-        )
+        logit = c.complementarity_preference * pair_complementarity(
+            world, initiator, cands
+        ) + c.prior_trust_preference * prior_trust(world, initiator, cands)
         w = np.exp(logit - logit.max())
         u = float(s.uniform("formation", ent, week, _DRAW_PARTNER0 + seat)[0])
         group.append(int(cands[_pick(w, u)]))
@@ -91,19 +97,33 @@ def form(world, count: int, week: int) -> np.ndarray:
     for k in range(count):
         ent = np.array([k])
         n = 2
-        if fm.multi_partner_share > 0 and s.uniform("formation", ent, week, _DRAW_SIZE)[0] < fm.multi_partner_share:
+        if (
+            fm.multi_partner_share > 0
+            and s.uniform("formation", ent, week, _DRAW_SIZE)[0] < fm.multi_partner_share
+        ):
             span = fm.max_partners - 2
-            n = 3 + min(int(s.uniform("formation", ent, week, _DRAW_SIZE_N)[0] * span), span - 1) if span > 0 else 2
+            n = (
+                3 + min(int(s.uniform("formation", ent, week, _DRAW_SIZE_N)[0] * span), span - 1)
+                if span > 0
+                else 2
+            )
         group = choose_partners(world, k, week, n)
         if group is None:
             break
         world.firms.active_alliances[group] += 1
         groups.append(group)
         kinds.append(int(s.uniform("formation", ent, week, _DRAW_KIND)[0] < fm.horizontal_share))
-        top_down.append(bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share))
+        top_down.append(
+            bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share)
+        )
         u = s.uniform("formation", ent, week, _DRAW_TERM)[0]
-        terms.append(fm.term_weeks.min + min(int(u * (fm.term_weeks.max - fm.term_weeks.min + 1)),
-                                             fm.term_weeks.max - fm.term_weeks.min))
+        terms.append(
+            fm.term_weeks.min
+            + min(
+                int(u * (fm.term_weeks.max - fm.term_weeks.min + 1)),
+                fm.term_weeks.max - fm.term_weeks.min,
+            )
+        )
     if not groups:
         return np.zeros(0, dtype=np.int64)
     return launch(world, groups, np.array(kinds), np.array(top_down), np.array(terms), week)
@@ -124,8 +144,11 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
             al.manager[a, k] = m
             mgr.load[m] += 1
         al.n_partners[a] = len(group)
-        pairs = [pair_complementarity(world, group[i], np.array([group[j]]))[0]
-                 for i in range(len(group)) for j in range(i + 1, len(group))]
+        pairs = [
+            pair_complementarity(world, group[i], np.array([group[j]]))[0]
+            for i in range(len(group))
+            for j in range(i + 1, len(group))
+        ]
         al.perceived_complementarity[a] = float(np.mean(pairs))
     member = al.member[ids]
     al.active[ids] = True
@@ -136,9 +159,13 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     al.start_week[ids] = week
     al.term_weeks[ids] = terms
     firms = np.where(member, al.firm[ids], 0)
-    al.cultural_distance[ids] = kogut_singh(f.culture[firms], member, world.coef.friction.reference_culture_variance)
+    al.cultural_distance[ids] = kogut_singh(
+        f.culture[firms], member, world.coef.friction.reference_culture_variance
+    )
     risk = f.risk_tolerance[firms]
-    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(axis=1)
+    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(
+        member, risk, np.inf
+    ).min(axis=1)
 
     perceived = al.perceived_complementarity[ids]
     actual = np.where(top_down, perceived * vc.top_down_complementarity, perceived)
@@ -146,7 +173,9 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
 
     # initial trust, familiarity: from scratch or from a previous alliance of the same partners
     slots = ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
-    base = np.clip(tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0)
+    base = np.clip(
+        tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0
+    )
     carried = np.zeros_like(base)
     history_years = np.zeros(ids.shape[0])
     for row, group in enumerate(groups):
@@ -191,5 +220,7 @@ def apply(world) -> np.ndarray:
     fm = world.scenario.formation
     if fm.mode != "ongoing":
         return np.zeros(0, dtype=np.int64)
-    count = int(world.streams.poisson("formation", np.array([-1]), world.week, fm.rate_per_week, draw=0)[0])
+    count = int(
+        world.streams.poisson("formation", np.array([-1]), world.week, fm.rate_per_week, draw=0)[0]
+    )
     return form(world, count, world.week) if count else np.zeros(0, dtype=np.int64)

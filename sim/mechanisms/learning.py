@@ -30,7 +30,9 @@ def capability(experience_years: np.ndarray, function_type: np.ndarray, coef) ->
     base = np.where(has, coef.function_base_capability, 0.0)
     cap_max = np.where(has, coef.capability_max_function, coef.capability_max_none)
     cap_max = np.maximum(cap_max, base)
-    return base + (cap_max - base) * (1.0 - np.exp(-np.asarray(experience_years) / coef.experience_scale_years))
+    return base + (cap_max - base) * (
+        1.0 - np.exp(-np.asarray(experience_years) / coef.experience_scale_years)
+    )
 
 
 def apply(world) -> None:

@@ -35,8 +35,9 @@ def mode_factor(mode: str, coef) -> float:
     }[mode]
 
 
-def resolution_probability(skill, ei, proactiveness, trust, capability, mode: str, coef,
-                           base: float | None = None) -> np.ndarray:
+def resolution_probability(
+    skill, ei, proactiveness, trust, capability, mode: str, coef, base: float | None = None
+) -> np.ndarray:
     """Chance that one open issue is resolved (arrays over alliances)."""
     score = (
         coef.skill_weight * (skill - 0.5)
@@ -75,7 +76,9 @@ def _resolve(world, ids: np.ndarray, p: np.ndarray, draw: int) -> np.ndarray:
         push = (world.coef.resolution.trust_per_joint_resolution * n)[:, None]
         ceiling = al.trust_ceiling[ids]
         member = al.member[ids]
-        al.trust_org[ids] = np.where(member, trust_mech.build(al.trust_org[ids], push, ceiling), 0.0)
+        al.trust_org[ids] = np.where(
+            member, trust_mech.build(al.trust_org[ids], push, ceiling), 0.0
+        )
     done = n > 0
     world.events.log(world.week, ids[done], "issues_resolved", value=n[done])
     return n
@@ -103,10 +106,14 @@ def between_meetings(world, ids: np.ndarray) -> None:
     world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
 
     if gov.steering_committee:
-        due = ((week - al.start_week[ids]) % gov.steering_interval_weeks == 0) & (week > al.start_week[ids])
+        due = ((week - al.start_week[ids]) % gov.steering_interval_weeks == 0) & (
+            week > al.start_week[ids]
+        )
         s_ids = ids[due]
         if s_ids.size:
-            _resolve(world, s_ids, _team_probability(world, s_ids, base=c.steering_committee), draw=2)
+            _resolve(
+                world, s_ids, _team_probability(world, s_ids, base=c.steering_committee), draw=2
+            )
             world.events.log(week, s_ids, "steering_committee", value=al.open_issues[s_ids])
 
     if gov.conflict_resolution == "escalation":
@@ -121,7 +128,9 @@ def between_meetings(world, ids: np.ndarray) -> None:
             member = al.member[e_ids]
             ceiling = al.trust_ceiling[e_ids]
             al.trust_org[e_ids] = np.where(
-                member, trust_mech.erode(al.trust_org[e_ids], push, tc.erosion_to_growth, ceiling), 0.0
+                member,
+                trust_mech.erode(al.trust_org[e_ids], push, tc.erosion_to_growth, ceiling),
+                0.0,
             )
 
     # ageing

@@ -57,7 +57,8 @@ def _slot_ids(al, ids):
 def _ratio(world, ids):
     al = world.alliances
     return value_ratio(
-        al.realized_operating[ids], al.expected_rate[ids],
+        al.realized_operating[ids],
+        al.expected_rate[ids],
         np.where(al.phase[ids] == OPERATE, al.operate_weeks[ids], 0)[:, None],
         world.coef.reviews.grace_weeks,
     )
@@ -66,8 +67,13 @@ def _ratio(world, ids):
 def _fail(world, ids: np.ndarray, slot: np.ndarray, ratio_of_slot: np.ndarray) -> None:
     al, c, sc = world.alliances, world.coef.reviews, world.coef.shocks
     reason = oc.failure_reason(
-        world.week, al.betrayed_week[ids, slot], al.drift_week[ids], ratio_of_slot,
-        c.objective_share, c.recent_betrayal_weeks, sc.drift_window_weeks,
+        world.week,
+        al.betrayed_week[ids, slot],
+        al.drift_week[ids],
+        ratio_of_slot,
+        c.objective_share,
+        c.recent_betrayal_weeks,
+        sc.drift_window_weeks,
     )
     world.events.log(world.week, ids, "exit", slot=slot, value=al.trust_org[ids, slot])
     lifecycle.end(world, ids, oc.FAILURE, reason, slot)
@@ -77,20 +83,25 @@ def detect_opportunism(world, ids: np.ndarray) -> None:
     al, c, tc = world.alliances, world.coef.contribution, world.coef.trust
     weeks = al.undetected_weeks[ids]
     p = detection_probability(weeks, c.detection_per_review)
-    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (weeks > 0)
+    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (
+        weeks > 0
+    )
     al.undetected_weeks[ids] = 0
     rows, cols = np.nonzero(caught)
     if rows.size == 0:
         return
-    world.events.log(world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols])
+    world.events.log(
+        world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols]
+    )
     for r in np.unique(rows):
         a = ids[r]
         victims = al.member[a] & ~caught[r]
         if not victims.any():
             continue
         for arr in (al.trust_org, al.trust_ip):
-            new_t, new_c = trust_mech.betray(arr[a, victims], al.trust_ceiling[a, victims],
-                                             tc.betrayal_drop, tc.betrayal_ceiling)
+            new_t, new_c = trust_mech.betray(
+                arr[a, victims], al.trust_ceiling[a, victims], tc.betrayal_drop, tc.betrayal_ceiling
+            )
             arr[a, victims] = new_t
         al.trust_ceiling[a, victims] = new_c
         al.betrayed_week[a, victims] = world.week
@@ -136,7 +147,11 @@ def review(world, ids: np.ndarray) -> None:
         & (al.phase[ids] == OPERATE)[:, None]
     )
     prefers = world.streams.bernoulli(
-        "reviews", slots, week, np.clip(c.restructure_base + c.restructure_proactive * pro, 0, 1), draw=2
+        "reviews",
+        slots,
+        week,
+        np.clip(c.restructure_base + c.restructure_proactive * pro, 0, 1),
+        draw=2,
     )
     restructures = acts & can_restructure & prefers
     exits = acts & ~restructures
@@ -159,9 +174,13 @@ def restructure(world, ids: np.ndarray) -> None:
     member = al.member[ids]
     weeks = np.maximum(al.operate_weeks[ids], 1)[:, None]
     realised_rate = al.realized_operating[ids] / weeks
-    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (realised_rate - al.expected_rate[ids])
+    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (
+        realised_rate - al.expected_rate[ids]
+    )
     new_rate = np.maximum(new_rate, 0.0)
-    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[:, None]
+    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[
+        :, None
+    ]
     al.realized[ids] -= np.where(member, c.restructure_cost, 0.0)
     al.expected_rate[ids] = np.where(member, new_rate, 0.0)
     al.expected_total[ids] = np.where(member, al.realized[ids] + new_rate * remaining, 0.0)
@@ -189,8 +208,9 @@ def weekly_checks(world, ids: np.ndarray) -> None:
     at_term = week - al.start_week[ids] >= al.term_weeks[ids]
     if at_term.any():
         t_ids = ids[at_term]
-        met = oc.objectives_met(al.realized[t_ids], al.expected_total[t_ids], al.member[t_ids],
-                                c.objective_share)
+        met = oc.objectives_met(
+            al.realized[t_ids], al.expected_total[t_ids], al.member[t_ids], c.objective_share
+        )
         result = oc.term_outcome(met, al.restructures[t_ids])
         reason = np.where(result == oc.FAILURE, oc.VALUE_SHORTFALL, -1)
         lifecycle.end(world, t_ids, result, reason)

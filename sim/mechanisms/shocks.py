@@ -44,12 +44,20 @@ def agreed_response(mean_risk_tolerance: np.ndarray) -> np.ndarray:
 
 def loss_share(response: np.ndarray, coverage: np.ndarray, coef) -> np.ndarray:
     """Share of a shock's loss that remains given the agreed response and how current it is."""
-    table = np.array([coef.response_loss_avoid, coef.response_loss_transfer,
-                      coef.response_loss_mitigate, coef.response_loss_accept])
+    table = np.array(
+        [
+            coef.response_loss_avoid,
+            coef.response_loss_transfer,
+            coef.response_loss_mitigate,
+            coef.response_loss_accept,
+        ]
+    )
     return coverage * table[response] + (1.0 - coverage)
 
 
-def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float) -> np.ndarray:
+def conflict_rate(
+    severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float
+) -> np.ndarray:
     """Expected open conflicts a shock causes between partners of mismatched risk tolerance."""
     return per_risk_mismatch * severity * mismatch * (1.0 - clinic_cut * coverage)
 
@@ -62,8 +70,12 @@ def hold_clinic(world, ids: np.ndarray) -> None:
     member = al.member[ids]
     al.clinic_coverage[ids] = 1.0
     ceiling = al.trust_ceiling[ids]
-    al.trust_org[ids] = np.where(member, trust_mech.build(al.trust_org[ids], c.clinic_trust_gain, ceiling), 0.0)
-    al.trust_ip[ids] = np.where(member, trust_mech.build(al.trust_ip[ids], c.clinic_trust_gain, ceiling), 0.0)
+    al.trust_org[ids] = np.where(
+        member, trust_mech.build(al.trust_org[ids], c.clinic_trust_gain, ceiling), 0.0
+    )
+    al.trust_ip[ids] = np.where(
+        member, trust_mech.build(al.trust_ip[ids], c.clinic_trust_gain, ceiling), 0.0
+    )
     al.realized[ids] -= np.where(member, c.clinic_cost, 0.0)
     world.events.log(world.week, ids, "risk_clinic", value=al.slot_mean(al.trust_org[ids], member))
 
@@ -72,8 +84,13 @@ def apply(world, ids: np.ndarray) -> None:
     """Periodic clinics, then this week's shocks."""
     if ids.size == 0:
         return
-    al, c, env, gov, week = (world.alliances, world.coef.shocks, world.scenario.environment,
-                             world.scenario.governance, world.week)
+    al, c, env, gov, week = (
+        world.alliances,
+        world.coef.shocks,
+        world.scenario.environment,
+        world.scenario.governance,
+        world.week,
+    )
     al.clinic_coverage[ids] *= 1.0 - c.clinic_decay_per_week
     if gov.risk_clinic == "periodic":
         age = week - al.start_week[ids]
@@ -106,9 +123,19 @@ def apply(world, ids: np.ndarray) -> None:
     al.realized[h] -= np.where(member, loss[:, None], 0.0)
     al.realized_operating[h] -= np.where(member, loss[:, None], 0.0)
 
-    conflicts = s.poisson("shocks", h, week, conflict_rate(
-        severity, al.risk_mismatch[h], coverage, world.coef.friction.per_risk_mismatch, c.clinic_conflict_cut
-    ), draw=2)
+    conflicts = s.poisson(
+        "shocks",
+        h,
+        week,
+        conflict_rate(
+            severity,
+            al.risk_mismatch[h],
+            coverage,
+            world.coef.friction.per_risk_mismatch,
+            c.clinic_conflict_cut,
+        ),
+        draw=2,
+    )
     add_open(al, h, conflicts)
     world.events.log(week, h[conflicts > 0], "issues_raised", value=conflicts[conflicts > 0])
 

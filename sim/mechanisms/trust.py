@@ -43,8 +43,9 @@ def pull(trust: np.ndarray, target: np.ndarray, rate: float, ceiling) -> np.ndar
     return np.clip(trust + rate * (target - trust), 0.0, ceiling)
 
 
-def backlog_push(open_issues: np.ndarray, open_age: np.ndarray, per_issue: float,
-                 age_scale: float) -> np.ndarray:
+def backlog_push(
+    open_issues: np.ndarray, open_age: np.ndarray, per_issue: float, age_scale: float
+) -> np.ndarray:
     """Weekly erosion push from open issues: per issue, doubling every `age_scale` weeks of age."""
     return per_issue * open_issues * (1.0 + open_age / age_scale)
 

@@ -50,8 +50,13 @@ def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.
 
     m = sc.managers
     return {
-        "skill": draw(m.skill, 0, tc.training_skill_gain * training + tc.hiring_skill_gain * hiring
-                      + tc.function_skill_gain * has_function),
+        "skill": draw(
+            m.skill,
+            0,
+            tc.training_skill_gain * training
+            + tc.hiring_skill_gain * hiring
+            + tc.function_skill_gain * has_function,
+        ),
         "emotional_intelligence": draw(m.emotional_intelligence, 1, tc.hiring_skill_gain * hiring),
         "proactiveness": draw(m.proactiveness, 2, 0.0),
         "influence": draw(m.influence, 3, 0.0),
@@ -91,7 +96,9 @@ def apply(world) -> np.ndarray:
             firm = al.firm[a_ids, cols]
             handover = handover_share(world.firms.function_type[firm], c)
             old = al.trust_ip[a_ids, cols]
-            new = np.minimum(restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[a_ids, cols])
+            new = np.minimum(
+                restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[a_ids, cols]
+            )
             al.trust_ip[a_ids, cols] = new
             # counterparts' trust in the newcomer restarts too (shared among their counterparts)
             n_other = np.maximum(al.n_partners[a_ids].astype(float) - 1.0, 1.0)
@@ -101,7 +108,9 @@ def apply(world) -> np.ndarray:
                     ao = a_ids[other]
                     cur = al.trust_ip[ao, k]
                     target = restarted_trust(cur, handover[other], c.replacement_trust)
-                    al.trust_ip[ao, k] = np.clip(cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[ao, k])
+                    al.trust_ip[ao, k] = np.clip(
+                        cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[ao, k]
+                    )
             np.multiply.at(al.familiarity, a_ids, 1.0 - c.familiarity_loss * (1.0 - handover))
             np.add.at(al.manager_changes, a_ids, 1)
             world.events.log(week, a_ids, "manager_left", slot=cols, value=new)

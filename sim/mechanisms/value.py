@@ -43,8 +43,9 @@ def joint_value(complementarity, gm_effort, coord, coef) -> np.ndarray:
     return coef.value_scale * complementarity * gm_effort * coord
 
 
-def shares(value: np.ndarray, member: np.ndarray, opportunistic: np.ndarray,
-           appropriation: float) -> np.ndarray:
+def shares(
+    value: np.ndarray, member: np.ndarray, opportunistic: np.ndarray, appropriation: float
+) -> np.ndarray:
     """Each partner's share of the joint value (alliances x slots); shares add up to the value."""
     n = np.maximum(member.sum(axis=1), 1)
     equal = np.where(member, (value / n)[:, None], 0.0)
@@ -60,8 +61,11 @@ def shares(value: np.ndarray, member: np.ndarray, opportunistic: np.ndarray,
 def expected_rate(perceived_complementarity, n_partners, coef) -> np.ndarray:
     """Value per operating week each partner expects at formation."""
     return (
-        coef.value_scale * perceived_complementarity * coef.expectation_effort
-        * coef.expectation_coordination / np.maximum(n_partners, 1)
+        coef.value_scale
+        * perceived_complementarity
+        * coef.expectation_effort
+        * coef.expectation_coordination
+        / np.maximum(n_partners, 1)
     )
 
 
@@ -90,7 +94,9 @@ def apply(world, ids: np.ndarray) -> None:
         rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
         c,
     )
-    v = joint_value(al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c)
+    v = joint_value(
+        al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c
+    )
     v = np.where(al.phase[w_ids] == RESTRUCTURE, v * c.restructure_value_factor, v)
     s = shares(v, member, al.opportunistic[w_ids], world.coef.contribution.appropriation)
     al.realized[w_ids] += s
