@@ -76,9 +76,7 @@ class Firm(mesa.Agent):
         return int(self._t.active_alliances[self.index])
 
     def __repr__(self) -> str:
-        return (
-            f"Firm({self.index}, function={self.alliance_function}, risk={self.risk_tolerance:.2f})"
-        )
+        return f"Firm({self.index}, function={self.alliance_function}, risk={self.risk_tolerance:.2f})"
 
 
 class Manager(mesa.Agent):
@@ -113,7 +111,8 @@ class Manager(mesa.Agent):
 
     @property
     def tenure_weeks(self) -> int:
-        return int(self._t.tenure_weeks[self.position])
+        """Weeks the manager has held the position."""
+        return int(self.model.week - max(int(self._t.seated_week[self.position]), 0))
 
     @property
     def interpersonal_trust(self) -> dict[int, float]:
@@ -212,7 +211,4 @@ class Alliance(mesa.Agent):
         return w if w >= 0 else None
 
     def __repr__(self) -> str:
-        return (
-            f"Alliance({self.alliance_id}, {self.kind}, partners={self.partner_ids}, "
-            f"phase={self.phase})"
-        )
+        return f"Alliance({self.alliance_id}, {self.kind}, partners={self.partner_ids}, phase={self.phase})"

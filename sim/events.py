@@ -53,20 +53,14 @@ class EventLog:
         if n == 0:
             return
         code = EVENT_CODE[event]
-        slot_arr = np.broadcast_to(np.asarray(slot, dtype=np.int64), (n,)).copy()
-        value_arr = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
-        self._chunks.append(
-            (
-                np.full(n, week, dtype=np.int64),
-                ids,
-                np.full(n, code, dtype=np.int16),
-                slot_arr,
-                value_arr,
-            )
+        slot_arr = np.full(n, slot, dtype=np.int64) if np.isscalar(slot) else np.asarray(slot, dtype=np.int64)
+        value_arr = (
+            np.full(n, value, dtype=np.float64) if np.isscalar(value) else np.asarray(value, dtype=np.float64)
         )
+        self._chunks.append((week, ids, code, slot_arr, value_arr))
 
     def __len__(self) -> int:
-        return sum(c[0].shape[0] for c in self._chunks)
+        return sum(c[1].shape[0] for c in self._chunks)
 
     def to_frame(self, slot_firms: np.ndarray | None = None) -> pd.DataFrame:
         """Events as a DataFrame: week, alliance_id, event, partner_id (firm, -1 = whole alliance), value."""
@@ -80,7 +74,10 @@ class EventLog:
                     "value": pd.Series([], dtype="float64"),
                 }
             )
-        week, ids, code, slot, value = (np.concatenate(parts) for parts in zip(*self._chunks))
+        sizes = [c[1].shape[0] for c in self._chunks]
+        week = np.repeat(np.array([c[0] for c in self._chunks], dtype=np.int64), sizes)
+        code = np.repeat(np.array([c[2] for c in self._chunks], dtype=np.int16), sizes)
+        ids, slot, value = (np.concatenate([c[i] for c in self._chunks]) for i in (1, 3, 4))
         partner = np.full(ids.shape[0], -1, dtype=np.int64)
         if slot_firms is not None:
             has_slot = slot >= 0

@@ -1,6 +1,7 @@
 """AllianceModel: wires the population, the submodels and the outputs together (a Mesa model).
 
-One step is one week. The order of submodels within a week is fixed (docs/ODD.md section 3):
+One step is one week; a run ends at the horizon or, in cohort mode, as soon as every alliance
+has ended (nothing is left to happen). The order of submodels within a week is fixed (docs/ODD.md section 3):
 
     formation -> lifecycle -> turnover -> shocks -> friction -> meetings (+ resolution at meetings)
     -> resolution between meetings -> trust -> contribution -> value -> learning -> reviews
@@ -77,9 +78,7 @@ class AllianceModel(mesa.Model):
             any parameter.
     """
 
-    def __init__(
-        self, scenario: Scenario | Mapping | str | Path | None = None, *, rng=None, **overrides
-    ):
+    def __init__(self, scenario: Scenario | Mapping | str | Path | None = None, *, rng=None, **overrides):
         dotted = kwargs_to_overrides(overrides)
         if isinstance(scenario, (str, Path)):
             config = load_scenario(scenario, dotted)
@@ -91,9 +90,7 @@ class AllianceModel(mesa.Model):
 
         streams = Streams(self.seed)
         firms = make_firms(config, streams)
-        max_partners = (
-            config.formation.max_partners if config.formation.multi_partner_share > 0 else 2
-        )
+        max_partners = config.formation.max_partners if config.formation.multi_partner_share > 0 else 2
         capacity = config.formation.n_alliances if config.formation.mode == "cohort" else 64
         self.world = World(
             scenario=config,
@@ -150,7 +147,7 @@ class AllianceModel(mesa.Model):
         reviews.weekly_checks(w, al.active_ids())
 
         interval = self.config.output.timeseries_interval_weeks
-        if self.week >= self.horizon:
+        if self.week >= self.horizon or (self.config.formation.mode == "cohort" and not al.active.any()):
             self.running = False
         if self.week % interval == 0 or not self.running:
             self._collect()
@@ -288,8 +285,7 @@ class AllianceModel(mesa.Model):
             **{o: int(counts.get(o, 0)) for o in oc.OUTCOMES},
             "success_rate": oc.success_rate(out["outcome"]),
             "failures_by_reason": {
-                r: int(((out["outcome"] == "failure") & (out["reason"] == r)).sum())
-                for r in oc.REASONS
+                r: int(((out["outcome"] == "failure") & (out["reason"] == r)).sum()) for r in oc.REASONS
             },
             "median_duration_weeks": float(decided["duration_weeks"].median())
             if len(decided)

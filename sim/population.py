@@ -33,9 +33,7 @@ def make_firms(scenario: Scenario, streams) -> FirmTable:
     ids = np.arange(n)
     culture = np.empty((n, N_CULTURE_DIMS))
     for d in range(N_CULTURE_DIMS):
-        culture[:, d] = 0.5 + fs.culture_dispersion * (
-            streams.uniform("firms", ids, INIT_WEEK, d) - 0.5
-        )
+        culture[:, d] = 0.5 + fs.culture_dispersion * (streams.uniform("firms", ids, INIT_WEEK, d) - 0.5)
 
     def trait(dist, k):
         return np.clip(dist.mean + dist.sd * streams.normal("firms", ids, INIT_WEEK, k), 0.0, 1.0)
@@ -70,7 +68,8 @@ def make_managers(world) -> None:
         emotional_intelligence=np.zeros(m),
         proactiveness=np.zeros(m),
         influence=np.zeros(m),
-        tenure_weeks=np.zeros(m, dtype=np.int64),
+        seated_week=np.zeros(m, dtype=np.int64),
+        departure_week=np.zeros(m, dtype=np.int64),
         holder=np.zeros(m, dtype=np.int64),
         load=np.zeros(m, dtype=np.int64),
     )

@@ -31,7 +31,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
+_S11 = np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
+_LOW32 = np.uint64(0xFFFFFFFF)
 
 STREAMS = (
     "formation",  # entity: alliance slot (ongoing mode: the week's k-th formation), partners, kinds
@@ -49,10 +51,13 @@ STREAMS = (
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
-    x = (x ^ (x >> _S30)) * _M1
-    x = (x ^ (x >> _S27)) * _M2
-    return x ^ (x >> _S31)
+    """SplitMix64 finaliser, in place on a uint64 array (wrapping arithmetic)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def seed_entropy(rng) -> int:
@@ -94,38 +99,35 @@ class Streams:
         self._keys: dict[str, np.uint64] = {}
         for name in STREAMS:
             spawn = zlib.crc32(name.encode())
-            state = np.random.SeedSequence(self.seed, spawn_key=(spawn,)).generate_state(
-                1, np.uint64
-            )
+            state = np.random.SeedSequence(self.seed, spawn_key=(spawn,)).generate_state(1, np.uint64)
             self._keys[name] = np.uint64(state[0])
 
     def key(self, stream: str) -> np.uint64:
         try:
             return self._keys[stream]
         except KeyError:
-            raise KeyError(
-                f"unknown random stream '{stream}'; streams: {', '.join(STREAMS)}"
-            ) from None
+            raise KeyError(f"unknown random stream '{stream}'; streams: {', '.join(STREAMS)}") from None
 
     def bits(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """64 random bits per id."""
-        ids = np.asarray(ids, dtype=np.int64)
         if not (0 <= draw < 4096):
             raise ValueError("draw index must be in [0, 4096)")
-        if not (-1 <= week < (1 << 20)):
-            raise ValueError("week must be in [-1, 2**20)")
+        if not (-1 <= week < (1 << 20) - 1):
+            raise ValueError("week must be in [-1, 2**20 - 1)")
         # counter: 20 bits week (+1 so that -1 = initialisation is 0), 12 bits draw, 32 bits id
-        counter = (
-            (np.uint64(week + 1) << np.uint64(44))
-            | (np.uint64(draw) << np.uint64(32))
-            | (ids.astype(np.uint64) & np.uint64(0xFFFFFFFF))
-        )
-        with np.errstate(over="ignore"):
-            return _mix(_mix(counter * _GOLDEN) ^ self.key(stream))
+        x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+        x &= _LOW32
+        x |= np.uint64(((week + 1) << 44) | (draw << 32))
+        x *= _GOLDEN
+        _mix(x)
+        x ^= self.key(stream)
+        return _mix(x)
 
     def uniform(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Uniform numbers in [0, 1), one per id."""
-        return (self.bits(stream, ids, week, draw) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        out = (self.bits(stream, ids, week, draw) >> _S11).astype(np.float64)
+        out *= _TO_UNIT
+        return out
 
     def normal(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Standard normal numbers, one per id (inverse-CDF transform)."""

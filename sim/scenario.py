@@ -62,9 +62,7 @@ def format_validation_error(err: ValidationError, source: str = "") -> str:
     for problem in err.errors():
         loc = [str(p) for p in problem.get("loc", ()) if not str(p).startswith("function-after")]
         # pydantic adds the union branch name ('str', 'dict[...]', literal type) to locations
-        loc = [
-            p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")
-        ]
+        loc = [p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")]
         key = ".".join(loc) or "(scenario)"
         kind = problem.get("type", "")
         if kind == "extra_forbidden":

@@ -21,9 +21,7 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
 ALLIANCE_FUNCTIONS = ("none", "central_function", "center_of_excellence", "community_of_practice")
-AllianceFunctionType = Literal[
-    "none", "central_function", "center_of_excellence", "community_of_practice"
-]
+AllianceFunctionType = Literal["none", "central_function", "center_of_excellence", "community_of_practice"]
 MEETING_MODES = ("in_person", "virtual", "mixed")
 CONFLICT_MODES = ("collaborative", "escalation", "ad_hoc")
 RISK_CLINIC_MODES = ("none", "launch", "periodic")
@@ -68,9 +66,7 @@ class Formation(Section):
     mode: Literal["cohort", "ongoing"] = _f(
         "cohort", "cohort: n_alliances start at week 0; ongoing: firms seek partners every week"
     )
-    n_alliances: int = _f(
-        200, "cohort mode: number of alliances formed at week 0", ge=1, le=200_000
-    )
+    n_alliances: int = _f(200, "cohort mode: number of alliances formed at week 0", ge=1, le=200_000)
     rate_per_week: NonNeg = _f(
         2.0, "ongoing mode: expected number of new alliances per week (Poisson)", le=10_000
     )
@@ -116,8 +112,7 @@ class Firms(Section):
     )
     alliance_function: AllianceFunctionType | dict[AllianceFunctionType, Unit] = _f(
         "none",
-        "alliance capability of the firms: one type for all, or a mapping type -> share "
-        "(shares add up to 1)",
+        "alliance capability of the firms: one type for all, or a mapping type -> share (shares add up to 1)",
     )
     incentives: Incentives = Field(default_factory=Incentives)
     leadership_consistency: Unit = _f(
@@ -141,9 +136,7 @@ class Firms(Section):
                 raise ValueError("the mapping of alliance function types to shares is empty")
             total = sum(value.values())
             if abs(total - 1.0) > 1e-6:
-                raise ValueError(
-                    f"shares of alliance function types must add up to 1, got {total:g}"
-                )
+                raise ValueError(f"shares of alliance function types must add up to 1, got {total:g}")
         return value
 
 
@@ -153,9 +146,7 @@ class Managers(Section):
     per_firm: int = _f(2, "alliance managers each firm employs", ge=1, le=1000)
     turnover_per_year: Unit = _f(0.15, "probability that a manager leaves within a year")
     skill: Distribution = Field(default_factory=lambda: Distribution(mean=0.5, sd=0.15))
-    emotional_intelligence: Distribution = Field(
-        default_factory=lambda: Distribution(mean=0.5, sd=0.15)
-    )
+    emotional_intelligence: Distribution = Field(default_factory=lambda: Distribution(mean=0.5, sd=0.15))
     proactiveness: Distribution = Field(
         default_factory=lambda: Distribution(mean=0.5, sd=0.2),
         description="0 a reactive manager who lets things happen, 1 a proactive leader",
@@ -186,13 +177,9 @@ class Governance(Section):
     conflict_resolution: Literal["collaborative", "escalation", "ad_hoc"] = _f(
         "ad_hoc", "how day-to-day conflicts are resolved"
     )
-    role_clarity: Unit = _f(
-        0.5, "how tightly roles are bounded: 0 ambiguous, 1 rigid (both ends cost)"
-    )
+    role_clarity: Unit = _f(0.5, "how tightly roles are bounded: 0 ambiguous, 1 rigid (both ends cost)")
     charter: bool = _f(False, "a shared charter at launch: one definition of what the alliance is")
-    insight_workshop: bool = _f(
-        False, "a strategic insight workshop at launch for alliances formed top-down"
-    )
+    insight_workshop: bool = _f(False, "a strategic insight workshop at launch for alliances formed top-down")
 
 
 class Environment(Section):
@@ -228,9 +215,7 @@ class MeetingCoefficients(Section):
     interpersonal_gain: Unit = _f(
         0.10, "trust gain per meeting toward the ceiling, interpersonal, in-person weight 1"
     )
-    organisational_gain: Unit = _f(
-        0.04, "trust gain per meeting toward the ceiling, organisational"
-    )
+    organisational_gain: Unit = _f(0.04, "trust gain per meeting toward the ceiling, organisational")
     familiarity_gain: Unit = _f(0.06, "familiarity gain per meeting toward 1, in-person weight 1")
     virtual_weight: Unit = _f(0.45, "what a virtual meeting builds relative to one in person")
     surface_in_person: Unit = _f(0.7, "share of hidden issues an in-person meeting surfaces")
@@ -242,15 +227,11 @@ class MeetingCoefficients(Section):
 class FrictionCoefficients(Section):
     """Submodel friction (sim/mechanisms/friction.py)."""
 
-    base_issues_per_week: NonNeg = _f(
-        0.08, "new hidden issues per week with no distance, no ambiguity"
-    )
+    base_issues_per_week: NonNeg = _f(0.08, "new hidden issues per week with no distance, no ambiguity")
     per_cultural_distance: NonNeg = _f(
         0.06, "extra issues per week per unit of effective Kogut-Singh distance"
     )
-    familiarity_discount: Unit = _f(
-        0.6, "share of cultural distance that full familiarity takes away"
-    )
+    familiarity_discount: Unit = _f(0.6, "share of cultural distance that full familiarity takes away")
     per_role_ambiguity: NonNeg = _f(0.10, "extra issues per week at full role ambiguity")
     charter_ambiguity_cut: Unit = _f(0.4, "share of role ambiguity a shared charter removes")
     rigidity_value_cost: Unit = _f(
@@ -284,9 +265,7 @@ class ResolutionCoefficients(Section):
     mode_factor_ad_hoc: NonNeg = _f(0.7, "resolution factor, ad hoc mode")
     escalation_age_weeks: int = _f(8, "escalation mode: issues older than this are escalated", ge=1)
     escalation_resolve: Unit = _f(0.5, "escalation mode: chance an escalated issue is settled")
-    trust_per_joint_resolution: Unit = _f(
-        0.012, "collaborative mode: trust gain per issue solved jointly"
-    )
+    trust_per_joint_resolution: Unit = _f(0.012, "collaborative mode: trust gain per issue solved jointly")
     trust_per_escalation: Unit = _f(0.01, "escalation mode: trust loss per escalated issue")
 
 
@@ -344,20 +323,14 @@ class ValueCoefficients(Section):
     coordination_base: Unit = _f(0.55, "coordination quality at zero trust and no backlog")
     coordination_trust: Unit = _f(0.45, "coordination quality added by full trust")
     backlog_drag: NonNeg = _f(0.06, "coordination lost per open issue (exponential)")
-    invest_cost_per_week: NonNeg = _f(
-        1.0, "invest phase: each partner's cost per week at full effort"
-    )
+    invest_cost_per_week: NonNeg = _f(1.0, "invest phase: each partner's cost per week at full effort")
     top_down_complementarity: Unit = _f(
         0.55, "complementarity left in a top-down alliance without a strategic insight"
     )
-    insight_recovery: Unit = _f(
-        0.8, "share of the lost complementarity an insight workshop recovers"
-    )
+    insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(
-        0.5, "coordination partners assume when they set expected value"
-    )
+    expectation_coordination: Unit = _f(0.5, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -369,19 +342,13 @@ class ShockCoefficients(Section):
     response_loss_mitigate: Unit = _f(0.5, "share of the loss left under 'mitigate'")
     response_loss_transfer: Unit = _f(0.45, "share of the loss left under 'transfer'")
     response_loss_accept: Unit = _f(0.8, "share of the loss left under 'accept' (contingency)")
-    clinic_conflict_cut: Unit = _f(
-        0.7, "share of risk-mismatch conflict a clinic's responses prevent"
-    )
+    clinic_conflict_cut: Unit = _f(0.7, "share of risk-mismatch conflict a clinic's responses prevent")
     clinic_trust_gain: Unit = _f(0.06, "trust gain from holding a risk clinic")
     clinic_cost: NonNeg = _f(1.0, "cost of a risk clinic to each partner, value units")
     clinic_decay_per_week: Unit = _f(0.01, "share of a clinic's coverage that goes stale each week")
     drift_threshold: Unit = _f(0.6, "severity above which a shock can shift a partner's strategy")
-    drift_complementarity_loss: Unit = _f(
-        0.5, "complementarity lost per unit severity above threshold"
-    )
-    drift_window_weeks: int = _f(
-        26, "an exit this soon after a strategic shift counts as drift", ge=1
-    )
+    drift_complementarity_loss: Unit = _f(0.5, "complementarity lost per unit severity above threshold")
+    drift_window_weeks: int = _f(26, "an exit this soon after a strategic shift counts as drift", ge=1)
 
 
 class TurnoverCoefficients(Section):
@@ -442,12 +409,8 @@ class ReviewCoefficients(Section):
         0.9, "share of expected value a partner must realise for its objectives to be met"
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
-    recent_betrayal_weeks: int = _f(
-        26, "an exit this soon after a betrayal counts as opportunism", ge=1
-    )
-    grace_weeks: int = _f(
-        26, "operating weeks before value is judged (reviews only weigh trust)", ge=0
-    )
+    recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
+    grace_weeks: int = _f(26, "operating weeks before value is judged (reviews only weigh trust)", ge=0)
 
 
 class FormationCoefficients(Section):
@@ -492,8 +455,7 @@ class Scenario(Section):
         needed = 2 if self.formation.multi_partner_share == 0 else self.formation.max_partners
         if self.firms.count < needed:
             raise ValueError(
-                f"firms.count ({self.firms.count}) is smaller than the partners one alliance needs "
-                f"({needed})"
+                f"firms.count ({self.firms.count}) is smaller than the partners one alliance needs ({needed})"
             )
         if self.formation.mode == "cohort":
             seats = self.firms.count * self.formation.max_alliances_per_firm

@@ -66,7 +66,8 @@ class ManagerTable:
     emotional_intelligence: np.ndarray  # (M,)
     proactiveness: np.ndarray  # (M,) 0 reactive manager ... 1 proactive leader
     influence: np.ndarray  # (M,) influence without authority
-    tenure_weeks: np.ndarray  # (M,) int, weeks the current holder has held the position
+    seated_week: np.ndarray  # (M,) int, week the current holder took the position (-1: at the start)
+    departure_week: np.ndarray  # (M,) int, week the current holder will leave (drawn when seated)
     holder: np.ndarray  # (M,) int, how many holders the position has had (0 = the first)
     load: np.ndarray  # (M,) int, alliance sides the position runs now
 

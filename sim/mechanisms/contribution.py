@@ -43,9 +43,7 @@ def effort(incentives, consistency, trust, risk_tolerance, influence, coef) -> n
 
 def deterrence_factor(review_interval_weeks: int, coef) -> float:
     """How much opportunism remains given how often reviews look (1 = no deterrence)."""
-    return 1.0 - coef.deterrence * np.exp(
-        -(review_interval_weeks - 1) / coef.deterrence_horizon_weeks
-    )
+    return 1.0 - coef.deterrence * np.exp(-(review_interval_weeks - 1) / coef.deterrence_horizon_weeks)
 
 
 def opportunism_probability(

@@ -113,9 +113,7 @@ def form(world, count: int, week: int) -> np.ndarray:
         world.firms.active_alliances[group] += 1
         groups.append(group)
         kinds.append(int(s.uniform("formation", ent, week, _DRAW_KIND)[0] < fm.horizontal_share))
-        top_down.append(
-            bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share)
-        )
+        top_down.append(bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share))
         u = s.uniform("formation", ent, week, _DRAW_TERM)[0]
         terms.append(
             fm.term_weeks.min
@@ -163,9 +161,9 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
         f.culture[firms], member, world.coef.friction.reference_culture_variance
     )
     risk = f.risk_tolerance[firms]
-    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(
-        member, risk, np.inf
-    ).min(axis=1)
+    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(
+        axis=1
+    )
 
     perceived = al.perceived_complementarity[ids]
     actual = np.where(top_down, perceived * vc.top_down_complementarity, perceived)
@@ -220,7 +218,5 @@ def apply(world) -> np.ndarray:
     fm = world.scenario.formation
     if fm.mode != "ongoing":
         return np.zeros(0, dtype=np.int64)
-    count = int(
-        world.streams.poisson("formation", np.array([-1]), world.week, fm.rate_per_week, draw=0)[0]
-    )
+    count = int(world.streams.poisson("formation", np.array([-1]), world.week, fm.rate_per_week, draw=0)[0])
     return form(world, count, world.week) if count else np.zeros(0, dtype=np.int64)

@@ -41,9 +41,7 @@ def kogut_singh(cultures: np.ndarray, member: np.ndarray, reference_variance: fl
     return total / np.maximum(pairs, 1)
 
 
-def effective_distance(
-    distance: np.ndarray, familiarity: np.ndarray, discount: float
-) -> np.ndarray:
+def effective_distance(distance: np.ndarray, familiarity: np.ndarray, discount: float) -> np.ndarray:
     """Cultural distance as felt: reduced by familiarity."""
     return distance * (1.0 - discount * familiarity)
 
@@ -72,16 +70,12 @@ def apply(world, ids: np.ndarray) -> None:
     if ids.size == 0:
         return
     al, c, gov, week = world.alliances, world.coef.friction, world.scenario.governance, world.week
-    dist = effective_distance(
-        al.cultural_distance[ids], al.familiarity[ids], c.familiarity_discount
-    )
+    dist = effective_distance(al.cultural_distance[ids], al.familiarity[ids], c.familiarity_discount)
     ambiguity = role_ambiguity(gov.role_clarity, gov.charter, c.charter_ambiguity_cut)
     new = world.streams.poisson("friction", ids, week, issue_rate(dist, ambiguity, c), draw=0)
     al.hidden_issues[ids] += new
 
-    erupted = world.streams.binomial(
-        "friction", ids, week, al.hidden_issues[ids], c.erupt_per_week, draw=1
-    )
+    erupted = world.streams.binomial("friction", ids, week, al.hidden_issues[ids], c.erupt_per_week, draw=1)
     hit = erupted > 0
     if hit.any():
         h = ids[hit]
@@ -106,8 +100,6 @@ def add_open(al, ids: np.ndarray, n: np.ndarray) -> None:
     """Bring `n` new issues into the open (age 0), keeping the mean age of open issues right."""
     n = np.asarray(n)
     total = al.open_issues[ids] + n
-    al.open_age[ids] = np.where(
-        total > 0, al.open_age[ids] * al.open_issues[ids] / np.maximum(total, 1), 0.0
-    )
+    al.open_age[ids] = np.where(total > 0, al.open_age[ids] * al.open_issues[ids] / np.maximum(total, 1), 0.0)
     al.open_issues[ids] = total
     al.issues_raised[ids] += n

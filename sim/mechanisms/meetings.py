@@ -59,13 +59,9 @@ def apply(world, ids: np.ndarray) -> None:
     w = mode_weight(in_person, c.virtual_weight)
     member = al.member[ids]
     mgr = world.managers
-    quality = 0.5 * (
-        world.slot_trait(ids, mgr.skill) + world.slot_trait(ids, mgr.emotional_intelligence)
-    )
+    quality = 0.5 * (world.slot_trait(ids, mgr.skill) + world.slot_trait(ids, mgr.emotional_intelligence))
     ceiling = al.trust_ceiling[ids]
-    ip = trust_mech.build(
-        al.trust_ip[ids], c.interpersonal_gain * w[:, None] * (0.5 + quality), ceiling
-    )
+    ip = trust_mech.build(al.trust_ip[ids], c.interpersonal_gain * w[:, None] * (0.5 + quality), ceiling)
     org = trust_mech.build(al.trust_org[ids], c.organisational_gain * w[:, None], ceiling)
     al.trust_ip[ids] = np.where(member, ip, 0.0)
     al.trust_org[ids] = np.where(member, org, 0.0)

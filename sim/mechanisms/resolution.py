@@ -76,9 +76,7 @@ def _resolve(world, ids: np.ndarray, p: np.ndarray, draw: int) -> np.ndarray:
         push = (world.coef.resolution.trust_per_joint_resolution * n)[:, None]
         ceiling = al.trust_ceiling[ids]
         member = al.member[ids]
-        al.trust_org[ids] = np.where(
-            member, trust_mech.build(al.trust_org[ids], push, ceiling), 0.0
-        )
+        al.trust_org[ids] = np.where(member, trust_mech.build(al.trust_org[ids], push, ceiling), 0.0)
     done = n > 0
     world.events.log(world.week, ids[done], "issues_resolved", value=n[done])
     return n
@@ -106,14 +104,10 @@ def between_meetings(world, ids: np.ndarray) -> None:
     world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
 
     if gov.steering_committee:
-        due = ((week - al.start_week[ids]) % gov.steering_interval_weeks == 0) & (
-            week > al.start_week[ids]
-        )
+        due = ((week - al.start_week[ids]) % gov.steering_interval_weeks == 0) & (week > al.start_week[ids])
         s_ids = ids[due]
         if s_ids.size:
-            _resolve(
-                world, s_ids, _team_probability(world, s_ids, base=c.steering_committee), draw=2
-            )
+            _resolve(world, s_ids, _team_probability(world, s_ids, base=c.steering_committee), draw=2)
             world.events.log(week, s_ids, "steering_committee", value=al.open_issues[s_ids])
 
     if gov.conflict_resolution == "escalation":

@@ -83,16 +83,12 @@ def detect_opportunism(world, ids: np.ndarray) -> None:
     al, c, tc = world.alliances, world.coef.contribution, world.coef.trust
     weeks = al.undetected_weeks[ids]
     p = detection_probability(weeks, c.detection_per_review)
-    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (
-        weeks > 0
-    )
+    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (weeks > 0)
     al.undetected_weeks[ids] = 0
     rows, cols = np.nonzero(caught)
     if rows.size == 0:
         return
-    world.events.log(
-        world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols]
-    )
+    world.events.log(world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols])
     for r in np.unique(rows):
         a = ids[r]
         victims = al.member[a] & ~caught[r]
@@ -127,9 +123,7 @@ def review(world, ids: np.ndarray) -> None:
     world.events.log(week, ids[rows], "review", slot=cols, value=sat[rows, cols])
 
     # early completion: every partner has realised all it expected
-    done = np.all((al.realized[ids] >= al.expected_total[ids]) | ~member, axis=1) & (
-        al.phase[ids] == OPERATE
-    )
+    done = np.all((al.realized[ids] >= al.expected_total[ids]) | ~member, axis=1) & (al.phase[ids] == OPERATE)
     if done.any():
         d = ids[done]
         lifecycle.end(world, d, np.where(al.restructures[d] > 0, oc.RESTRUCTURED, oc.SUCCESS))
@@ -174,13 +168,9 @@ def restructure(world, ids: np.ndarray) -> None:
     member = al.member[ids]
     weeks = np.maximum(al.operate_weeks[ids], 1)[:, None]
     realised_rate = al.realized_operating[ids] / weeks
-    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (
-        realised_rate - al.expected_rate[ids]
-    )
+    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (realised_rate - al.expected_rate[ids])
     new_rate = np.maximum(new_rate, 0.0)
-    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[
-        :, None
-    ]
+    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[:, None]
     al.realized[ids] -= np.where(member, c.restructure_cost, 0.0)
     al.expected_rate[ids] = np.where(member, new_rate, 0.0)
     al.expected_total[ids] = np.where(member, al.realized[ids] + new_rate * remaining, 0.0)

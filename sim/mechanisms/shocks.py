@@ -55,9 +55,7 @@ def loss_share(response: np.ndarray, coverage: np.ndarray, coef) -> np.ndarray:
     return coverage * table[response] + (1.0 - coverage)
 
 
-def conflict_rate(
-    severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float
-) -> np.ndarray:
+def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float) -> np.ndarray:
     """Expected open conflicts a shock causes between partners of mismatched risk tolerance."""
     return per_risk_mismatch * severity * mismatch * (1.0 - clinic_cut * coverage)
 
@@ -73,9 +71,7 @@ def hold_clinic(world, ids: np.ndarray) -> None:
     al.trust_org[ids] = np.where(
         member, trust_mech.build(al.trust_org[ids], c.clinic_trust_gain, ceiling), 0.0
     )
-    al.trust_ip[ids] = np.where(
-        member, trust_mech.build(al.trust_ip[ids], c.clinic_trust_gain, ceiling), 0.0
-    )
+    al.trust_ip[ids] = np.where(member, trust_mech.build(al.trust_ip[ids], c.clinic_trust_gain, ceiling), 0.0)
     al.realized[ids] -= np.where(member, c.clinic_cost, 0.0)
     world.events.log(world.week, ids, "risk_clinic", value=al.slot_mean(al.trust_org[ids], member))
 

@@ -1,8 +1,9 @@
 """Submodel turnover: alliance managers leave and are replaced.
 
 Each manager position loses its holder in a given week with chance
-1 - (1 - turnover_per_year) ** (1 / 52). The firm fills the seat at once; the newcomer's traits
-are drawn afresh (see `new_manager_traits`), raised by the firm's collaboration training and
+h = 1 - (1 - turnover_per_year) ** (1 / 52); equivalently, when a holder is seated, the length of
+their stay is drawn once, geometric with weekly hazard h. The firm fills the seat at once; the
+newcomer's traits are drawn afresh (see `new_manager_traits`), raised by the firm's collaboration training and
 hiring and, if the firm has one, by coaching from its alliance function.
 
 In every alliance the position runs, the relationship partly restarts: the interpersonal trust
@@ -19,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.state import FUNCTION_TYPES
+
+NEVER = 1 << 40
 
 
 def weekly_hazard(turnover_per_year: float) -> float:
@@ -63,23 +66,41 @@ def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.
     }
 
 
+def tenure_from_uniform(u: np.ndarray, hazard: float) -> np.ndarray:
+    """Weeks a holder stays (>= 1): geometric with the weekly hazard; 'never' (2**40) if it is 0."""
+    if hazard <= 0:
+        return np.full(u.shape, NEVER, dtype=np.int64)
+    if hazard >= 1:
+        return np.ones(u.shape, dtype=np.int64)
+    return 1 + np.floor(np.log1p(-u) / np.log1p(-hazard)).astype(np.int64)
+
+
 def seat(world, positions: np.ndarray, week: int) -> None:
-    """Put new holders in `positions`."""
+    """Put new holders in `positions` in `week` and draw when each will leave.
+
+    The length of stay is drawn from the `turnover` stream keyed by position and the holder's
+    number, so the departures are the same in every scenario with the same turnover rate.
+    """
     mgr = world.managers
     for name, values in new_manager_traits(world, positions, week).items():
         getattr(mgr, name)[positions] = values
-    mgr.tenure_weeks[positions] = 0
+    mgr.seated_week[positions] = week
+    hazard = weekly_hazard(world.scenario.managers.turnover_per_year)
+    stay = np.empty(positions.shape[0], dtype=np.int64)
+    for holder in np.unique(mgr.holder[positions]):
+        sel = mgr.holder[positions] == holder
+        u = world.streams.uniform("turnover", positions[sel], int(holder))
+        stay[sel] = tenure_from_uniform(u, hazard)
+    mgr.departure_week[positions] = max(week, 0) + stay
 
 
 def apply(world) -> np.ndarray:
-    """Draw this week's departures, seat replacements and restart relationships; return positions."""
+    """Managers whose time has come leave; seat replacements and restart relationships.
+
+    Returns the positions that changed hands this week.
+    """
     mgr, al, c, week = world.managers, world.alliances, world.coef.turnover, world.week
-    p = weekly_hazard(world.scenario.managers.turnover_per_year)
-    mgr.tenure_weeks += 1
-    if p <= 0:
-        return np.zeros(0, dtype=np.int64)
-    all_pos = np.arange(mgr.count)
-    leaving = all_pos[world.streams.uniform("turnover", all_pos, week) < p]
+    leaving = np.flatnonzero(mgr.departure_week == week)
     if leaving.size == 0:
         return leaving
     mgr.holder[leaving] += 1

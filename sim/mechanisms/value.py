@@ -94,9 +94,7 @@ def apply(world, ids: np.ndarray) -> None:
         rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
         c,
     )
-    v = joint_value(
-        al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c
-    )
+    v = joint_value(al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c)
     v = np.where(al.phase[w_ids] == RESTRUCTURE, v * c.restructure_value_factor, v)
     s = shares(v, member, al.opportunistic[w_ids], world.coef.contribution.appropriation)
     al.realized[w_ids] += s
