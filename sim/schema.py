@@ -220,7 +220,7 @@ class MeetingCoefficients(Section):
     virtual_weight: Unit = _f(0.45, "what a virtual meeting builds relative to one in person")
     surface_in_person: Unit = _f(0.7, "share of hidden issues an in-person meeting surfaces")
     surface_virtual: Unit = _f(0.45, "share of hidden issues a virtual meeting surfaces")
-    cost_in_person: NonNeg = _f(0.35, "cost of an in-person meeting to each partner, value units")
+    cost_in_person: NonNeg = _f(0.6, "cost of an in-person meeting to each partner, value units")
     cost_virtual: NonNeg = _f(0.08, "cost of a virtual meeting to each partner, value units")
 
 
@@ -256,6 +256,9 @@ class ResolutionCoefficients(Section):
     trust_weight: NonNeg = _f(0.6, "weight of mean organisational trust")
     capability_weight: NonNeg = _f(0.4, "weight of the firms' alliance capability")
     steering_committee: Unit = _f(0.5, "chance a steering committee resolves an open issue")
+    day_to_day_share: Unit = _f(
+        0.25, "between meetings, the weekly resolution chance as a share of a meeting's"
+    )
     proactive_surface_per_week: Unit = _f(
         0.08, "share of hidden issues a fully proactive manager raises each week between meetings"
     )
@@ -264,9 +267,9 @@ class ResolutionCoefficients(Section):
     mode_factor_escalation: NonNeg = _f(0.9, "resolution factor, escalation mode")
     mode_factor_ad_hoc: NonNeg = _f(0.7, "resolution factor, ad hoc mode")
     escalation_age_weeks: int = _f(8, "escalation mode: issues older than this are escalated", ge=1)
-    escalation_resolve: Unit = _f(0.5, "escalation mode: chance an escalated issue is settled")
+    escalation_resolve: Unit = _f(0.4, "escalation mode: chance an escalated issue is settled")
     trust_per_joint_resolution: Unit = _f(0.012, "collaborative mode: trust gain per issue solved jointly")
-    trust_per_escalation: Unit = _f(0.01, "escalation mode: trust loss per escalated issue")
+    trust_per_escalation: Unit = _f(0.03, "escalation mode: trust loss per escalated issue")
 
 
 class TrustCoefficients(Section):
@@ -280,6 +283,9 @@ class TrustCoefficients(Section):
     backlog_erosion: Unit = _f(0.0008, "trust loss per open issue per week, before ageing")
     age_scale_weeks: Annotated[float, Field(gt=0.0)] = _f(
         12.0, "an open issue of this age erodes twice as fast as a new one"
+    )
+    observed_effort_gain: Unit = _f(
+        0.01, "weekly trust gain toward the ceiling per unit of the co-partners' observed effort"
     )
     eruption_loss: Unit = _f(0.02, "trust loss when a hidden issue erupts")
     betrayal_drop: Unit = _f(0.5, "share of trust lost when opportunism is detected")
@@ -320,8 +326,11 @@ class ValueCoefficients(Section):
     value_scale: NonNeg = _f(
         10.0, "joint value per week of a perfectly run alliance of complementarity 1, value units"
     )
-    coordination_base: Unit = _f(0.55, "coordination quality at zero trust and no backlog")
+    coordination_base: Unit = _f(0.5, "coordination quality at zero trust and no backlog")
     coordination_trust: Unit = _f(0.45, "coordination quality added by full trust")
+    coordination_capability: Unit = _f(
+        0.25, "coordination quality added by the partners' full alliance capability (processes, tools)"
+    )
     backlog_drag: NonNeg = _f(0.06, "coordination lost per open issue (exponential)")
     invest_cost_per_week: NonNeg = _f(1.0, "invest phase: each partner's cost per week at full effort")
     top_down_complementarity: Unit = _f(
@@ -330,7 +339,7 @@ class ValueCoefficients(Section):
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.5, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.62, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -343,7 +352,7 @@ class ShockCoefficients(Section):
     response_loss_transfer: Unit = _f(0.45, "share of the loss left under 'transfer'")
     response_loss_accept: Unit = _f(0.8, "share of the loss left under 'accept' (contingency)")
     clinic_conflict_cut: Unit = _f(0.7, "share of risk-mismatch conflict a clinic's responses prevent")
-    clinic_trust_gain: Unit = _f(0.06, "trust gain from holding a risk clinic")
+    clinic_trust_gain: Unit = _f(0.1, "trust gain from holding a risk clinic")
     clinic_cost: NonNeg = _f(1.0, "cost of a risk clinic to each partner, value units")
     clinic_decay_per_week: Unit = _f(0.01, "share of a clinic's coverage that goes stale each week")
     drift_threshold: Unit = _f(0.6, "severity above which a shock can shift a partner's strategy")

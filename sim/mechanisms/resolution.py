@@ -15,6 +15,7 @@ alliance capability, each with its weight. `mode_factor` depends on the conflict
 
 A steering committee, if the governance has one, meets every `steering_interval_weeks` and
 resolves each open issue with `steering_committee` (before the mode factor). Between meetings,
+issues are worked on day to day with `day_to_day_share` of a meeting's chance each week, and
 proactive managers raise hidden issues before they fester (`proactive_surface_per_week`).
 Open issues age one week per week; their erosion of trust is in submodel trust.
 """
@@ -89,7 +90,7 @@ def at_meeting(world, ids: np.ndarray) -> None:
 
 
 def between_meetings(world, ids: np.ndarray) -> None:
-    """Every week: proactive surfacing, steering committee, escalation, and ageing of issues."""
+    """Every week: proactive surfacing, steering committee, escalation, day-to-day work, ageing."""
     if ids.size == 0:
         return
     al, c, gov, week = world.alliances, world.coef.resolution, world.scenario.governance, world.week
@@ -126,6 +127,9 @@ def between_meetings(world, ids: np.ndarray) -> None:
                 trust_mech.erode(al.trust_org[e_ids], push, tc.erosion_to_growth, ceiling),
                 0.0,
             )
+
+    # day-to-day work on open issues between meetings
+    _resolve(world, ids, _team_probability(world, ids) * c.day_to_day_share, draw=4)
 
     # ageing
     al.open_age[ids] = np.where(al.open_issues[ids] > 0, al.open_age[ids] + 1.0, 0.0)

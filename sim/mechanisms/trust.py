@@ -9,8 +9,10 @@ Every change to trust anywhere in the model goes through these functions, so the
 * `betray(t, ceiling, drop, scar)`: a detected betrayal cuts trust by `drop` and lowers the
   ceiling for good to `scar`.
 * `pull(t, target, rate)`: t moves the share `rate` of the way toward `target`.
-* `weekly_update(world, ids)`: open issues erode trust, faster the older they are, and
-  organisational trust drifts toward the managers' interpersonal trust.
+* `weekly_update(world, ids)`: open issues erode trust, faster the older they are; partners
+  come to trust co-partners they see putting in effort (`observed_effort_gain` x the co-partners'
+  effort last week, Klos & Nooteboom's trust that adapts to observed loyalty); and organisational
+  trust drifts toward the managers' interpersonal trust.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def pull(trust: np.ndarray, target: np.ndarray, rate: float, ceiling) -> np.ndar
     return np.clip(trust + rate * (target - trust), 0.0, ceiling)
 
 
+def co_partner_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """For each partner slot, the mean effort of its co-partners (0 where there are none)."""
+    used = np.where(member, effort, 0.0)
+    n = member.sum(axis=1, keepdims=True)
+    others = (used.sum(axis=1, keepdims=True) - used) / np.maximum(n - 1, 1)
+    return np.where(member, others, 0.0)
+
+
 def backlog_push(
     open_issues: np.ndarray, open_age: np.ndarray, per_issue: float, age_scale: float
 ) -> np.ndarray:
@@ -51,7 +61,7 @@ def backlog_push(
 
 
 def weekly_update(world, ids: np.ndarray) -> None:
-    """Open issues erode trust; organisational trust drifts toward interpersonal trust."""
+    """Open issues erode trust, observed effort builds it, organisational follows interpersonal."""
     if ids.size == 0:
         return
     al, c = world.alliances, world.coef.trust
@@ -59,6 +69,8 @@ def weekly_update(world, ids: np.ndarray) -> None:
     ceiling = al.trust_ceiling[ids]
     org = erode(al.trust_org[ids], push[:, None], c.erosion_to_growth, ceiling)
     ip = erode(al.trust_ip[ids], push[:, None], c.erosion_to_growth, ceiling)
+    # partners come to trust co-partners they see pulling their weight (last week's effort)
+    org = build(org, c.observed_effort_gain * co_partner_effort(al.effort[ids], al.member[ids]), ceiling)
     # spillover: organisational trust follows the people who carry the relationship
     org = pull(org, ip, c.interpersonal_spillover, ceiling)
     member = al.member[ids]

@@ -4,7 +4,8 @@ While operating, an alliance creates
 
     V = value_scale * complementarity * geometric_mean(effort) * coordination
 
-where coordination = (coordination_base + coordination_trust * mean trust)
+where coordination = (coordination_base + coordination_trust * mean trust
+                      + coordination_capability * mean alliance capability of the partners)
                      * exp(-backlog_drag * open issues) * rigidity_penalty(role clarity).
 
 The geometric mean makes every partner's effort matter: one partner coasting drags the whole
@@ -25,10 +26,14 @@ from sim.mechanisms.friction import rigidity_penalty
 from sim.state import INVEST, OPERATE, RESTRUCTURE
 
 
-def coordination(mean_trust, open_issues, rigidity: float, coef) -> np.ndarray:
-    """Coordination quality in [0, 1]."""
+def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability=0.0) -> np.ndarray:
+    """Coordination quality (1 is perfect): trust, capability, backlog and role rigidity."""
     return (
-        (coef.coordination_base + coef.coordination_trust * mean_trust)
+        (
+            coef.coordination_base
+            + coef.coordination_trust * mean_trust
+            + coef.coordination_capability * mean_capability
+        )
         * np.exp(-coef.backlog_drag * open_issues)
         * rigidity
     )
@@ -93,6 +98,7 @@ def apply(world, ids: np.ndarray) -> None:
         al.open_issues[w_ids],
         rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
         c,
+        al.slot_mean(world.slot_trait(w_ids, world.firms.capability, "firm"), member),
     )
     v = joint_value(al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c)
     v = np.where(al.phase[w_ids] == RESTRUCTURE, v * c.restructure_value_factor, v)
