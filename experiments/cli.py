@@ -1,0 +1,238 @@
+"""The `alliance-sim` command line.
+
+    alliance-sim run configs/baseline.yaml --seed 1 --set governance.meeting_interval_weeks=2
+
+Each subcommand is a pair of functions: `add_<name>_command(subparsers)` declares its arguments
+and sets `handler`, and the handler does the work and returns the exit status. To add one, write
+the pair and list the first in COMMANDS. A handler raises `CliError` (or `sim.ScenarioError`) for
+input the user can fix; `main` prints it as one `alliance-sim: error: ...` line and returns 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from experiments.outputs import FILES, write_run
+from experiments.provenance import DISTRIBUTION, package_version
+from experiments.stats import wilson_interval
+from sim import REASONS, AllianceModel, Scenario, ScenarioError, load_scenario, parse_assignment
+
+PROG = "alliance-sim"
+EXIT_OK = 0
+EXIT_USAGE = 2
+DEFAULT_SEED = 0
+RESULTS_DIR = Path("results")
+WEEKS_PER_YEAR = 365.25 / 7
+
+Subparsers = argparse._SubParsersAction  # the object add_subparsers() returns
+
+
+class CliError(Exception):
+    """A problem with the input or the output folder that the user can fix; the message says what."""
+
+
+# --------------------------------------------------------------------------- shared arguments
+
+
+def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """SCENARIO and --set KEY=VALUE, for every subcommand that runs a scenario."""
+    parser.add_argument(
+        "scenario", metavar="SCENARIO", type=Path, help="scenario YAML file, e.g. configs/baseline.yaml"
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one scenario value by its dotted path, e.g. "
+        "--set governance.meeting_interval_weeks=2; VALUE is read as YAML; repeatable",
+    )
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The scenario file of `args` with its --set overrides applied and validated."""
+    overrides = dict(parse_assignment(text) for text in args.assignments)
+    return load_scenario(args.scenario, overrides)
+
+
+def checked_seed(seed: int) -> int:
+    """`seed` if it is a valid seed (a non-negative integer); CliError otherwise."""
+    if seed < 0:
+        raise CliError(f"--seed must be a non-negative integer, got {seed}")
+    return seed
+
+
+def default_out_dir(name: str) -> Path:
+    """results/<name>, provided the scenario name is a plain folder name."""
+    if name in ("", ".", "..") or any(char in name for char in "/\\\0"):
+        raise CliError(
+            f"the scenario name {name!r} cannot be used as a folder name under {RESULTS_DIR}/; "
+            "choose another with --set name=... or give a folder with --out DIR"
+        )
+    return RESULTS_DIR / name
+
+
+def prepare_out_dir(folder: Path) -> Path:
+    """Create `folder` if missing and check it is a writable folder; CliError otherwise."""
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--out {folder} is an existing file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write to the output folder {folder}: permission denied")
+    return folder
+
+
+# --------------------------------------------------------------------------- run
+
+
+def add_run_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim run`."""
+    parser = subparsers.add_parser(
+        "run",
+        allow_abbrev=False,
+        help="run one scenario once and save the results",
+        description="Run one scenario once with one seed, save its tables, resolved scenario and "
+        "manifest to a folder, and print a short summary of what happened.",
+        epilog=f"The folder gets {', '.join(FILES)}; files of an earlier run there are replaced. "
+        "The same scenario and seed always give the same results.",
+    )
+    add_scenario_arguments(parser)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="N",
+        help=f"random seed, a non-negative integer (default: {DEFAULT_SEED}); it is recorded in "
+        "manifest.json",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"folder for the results, created if missing (default: {RESULTS_DIR}/<scenario name> "
+        "in the current folder)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`alliance-sim run`: run the scenario once, write its result folder, print the summary."""
+    seed = checked_seed(args.seed)
+    scenario = scenario_from_args(args)
+    folder = prepare_out_dir(args.out or default_out_dir(scenario.name))
+    model = AllianceModel(scenario, rng=seed).run()
+    try:
+        manifest = write_run(model, folder, args.command_line)
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or folder  # filename2: the target of a rename
+        raise CliError(f"cannot write the results to {where}: {exc.strerror or exc}") from None
+    if not args.quiet:
+        print(run_report(model, manifest["summary"], folder))
+    return EXIT_OK
+
+
+def run_report(model: AllianceModel, summary: dict[str, Any], folder: Path) -> str:
+    """What happened in a finished run, in words a newcomer understands."""
+    decided = summary["success"] + summary["failure"] + summary["restructured"]
+    lines = [
+        f"Scenario: {model.config.name} (seed {model.seed}), {weeks_simulated(model)}",
+        f"Alliances formed: {summary['alliances']}",
+        success_rate_line(summary["success"], decided),
+        f"Outcomes: {summary['success']} success, {summary['failure']} failure, "
+        f"{summary['restructured']} restructured, {summary['censored']} censored "
+        "(still running at the end, not counted in the success rate)",
+        *failure_lines(summary["failures_by_reason"]),
+        duration_line(summary["median_duration_weeks"]),
+        f"Results in {folder}: {', '.join(FILES)}",
+    ]
+    return "\n".join(lines)
+
+
+def weeks_simulated(model: AllianceModel) -> str:
+    """How many weeks the run covered, and why it stopped before the horizon if it did."""
+    horizon = model.config.simulation.horizon_weeks
+    if model.week >= horizon:
+        return f"{horizon} weeks simulated"
+    return f"{model.week} of {horizon} weeks simulated (every alliance had ended)"
+
+
+def success_rate_line(successes: int, decided: int) -> str:
+    """Success rate with its 95% Wilson interval, or why there is none."""
+    if decided == 0:
+        return "Success rate: n/a (no alliance ended before the horizon)"
+    low, high = wilson_interval(successes, decided)
+    return (
+        f"Success rate: {successes / decided:.1%} (95% CI {low:.1%}–{high:.1%}) "
+        f"of {decided} decided alliances"
+    )
+
+
+def failure_lines(by_reason: dict[str, int]) -> list[str]:
+    """Failures by reason, each with its share of all failures."""
+    total = sum(by_reason.values())
+    if total == 0:
+        return ["Failures by reason: none"]
+    width = max(len(reason) for reason in REASONS)
+    return ["Failures by reason:"] + [
+        f"  {reason:<{width}}  {by_reason[reason]:>5}  ({by_reason[reason] / total:.1%})"
+        for reason in REASONS
+    ]
+
+
+def duration_line(median_weeks: float) -> str:
+    """Median duration of the decided alliances in weeks and years."""
+    if math.isnan(median_weeks):
+        return "Median duration: n/a (no alliance ended before the horizon)"
+    return (
+        f"Median duration of decided alliances: {median_weeks:g} weeks "
+        f"({median_weeks / WEEKS_PER_YEAR:.1f} years)"
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (add_run_command,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand in COMMANDS."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        allow_abbrev=False,
+        description="Agent-based simulation of strategic alliances: run scenarios and save results.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {package_version(DISTRIBUTION) or 'unknown'}"
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line on `argv` (default: sys.argv[1:]) and return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(argv)
+    args.command_line = [PROG, *argv]
+    try:
+        return args.handler(args)
+    except (CliError, ScenarioError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
