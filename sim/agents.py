@@ -8,6 +8,7 @@ agents; agents never hold a copy of state that could go stale.
 from __future__ import annotations
 
 import mesa
+import numpy as np
 
 from sim.outcome import OUTCOMES, REASONS
 from sim.state import CULTURE_DIMENSIONS, FUNCTION_TYPES, KINDS, PHASES
@@ -118,9 +119,8 @@ class Manager(mesa.Agent):
     def interpersonal_trust(self) -> dict[int, float]:
         """Trust in the counterparts of each alliance this manager runs (by alliance id)."""
         al = self.model.world.alliances
-        ids = al.active_ids()
-        rows, cols = (al.manager[ids] == self.position).nonzero()
-        return {int(ids[r]): float(al.trust_ip[ids[r], c]) for r, c in zip(rows, cols)}
+        rows, cols = ((al.manager[: al.n] == self.position) & al.member[: al.n]).nonzero()
+        return {int(al.alliance_id[r]): float(al.trust_ip[r, c]) for r, c in zip(rows, cols)}
 
     def __repr__(self) -> str:
         return f"Manager(position={self.position}, firm={int(self._t.firm[self.position])})"
@@ -134,80 +134,82 @@ class Alliance(mesa.Agent):
         self.alliance_id = alliance_id  # row in AllianceTable
 
     @property
-    def _t(self):
-        return self.model.world.alliances
+    def _loc(self):
+        """(table, row) holding this alliance's state now (rows move as alliances end)."""
+        return self.model.world.alliances.locate(self.alliance_id)
+
+    def _get(self, name: str):
+        table, row = self._loc
+        return getattr(table, name)[row]
 
     @property
     def _slots(self):
-        import numpy as np
-
-        return np.flatnonzero(self._t.member[self.alliance_id])
-
-    @property
-    def partners(self) -> list[Firm]:
-        return [self.model.firms[int(self._t.firm[self.alliance_id, k])] for k in self._slots]
+        return np.flatnonzero(self._get("member"))
 
     @property
     def partner_ids(self) -> list[int]:
-        return [int(self._t.firm[self.alliance_id, k]) for k in self._slots]
+        return [int(f) for f in self._get("firm")[self._slots]]
+
+    @property
+    def partners(self) -> list[Firm]:
+        return [self.model.firms[f] for f in self.partner_ids]
 
     @property
     def kind(self) -> str:
-        return KINDS[self._t.kind[self.alliance_id]]
+        return KINDS[self._get("kind")]
 
     @property
     def phase(self) -> str:
-        return PHASES[self._t.phase[self.alliance_id]]
+        return PHASES[self._get("phase")]
 
     @property
     def governance(self):
         """The governance design the alliance runs under (the scenario's)."""
         return self.model.config.governance
 
-    def _per_partner(self, arr) -> dict[int, float]:
-        a = self.alliance_id
-        return {int(self._t.firm[a, k]): float(arr[a, k]) for k in self._slots}
+    def _per_partner(self, name: str) -> dict[int, float]:
+        values = self._get(name)
+        return {f: float(values[k]) for f, k in zip(self.partner_ids, self._slots)}
 
     @property
     def trust(self) -> dict[int, float]:
         """Organisational trust of each partner (firm index) in its co-partners."""
-        return self._per_partner(self._t.trust_org)
+        return self._per_partner("trust_org")
 
     @property
     def interpersonal_trust(self) -> dict[int, float]:
-        return self._per_partner(self._t.trust_ip)
+        """Trust of each partner's manager in the counterpart managers."""
+        return self._per_partner("trust_ip")
 
     @property
     def expected_value(self) -> dict[int, float]:
-        return self._per_partner(self._t.expected_total)
+        """Each partner's objective: the value it expects over the term."""
+        return self._per_partner("expected_total")
 
     @property
     def realized_value(self) -> dict[int, float]:
-        return self._per_partner(self._t.realized)
+        return self._per_partner("realized")
 
-    complementarity = property(lambda self: float(self._t.complementarity[self.alliance_id]))
-    familiarity = property(lambda self: float(self._t.familiarity[self.alliance_id]))
-    cultural_distance = property(lambda self: float(self._t.cultural_distance[self.alliance_id]))
-    open_issues = property(lambda self: int(self._t.open_issues[self.alliance_id]))
-    hidden_issues = property(lambda self: int(self._t.hidden_issues[self.alliance_id]))
-
-    @property
-    def active(self) -> bool:
-        return bool(self._t.active[self.alliance_id])
+    complementarity = property(lambda self: float(self._get("complementarity")))
+    familiarity = property(lambda self: float(self._get("familiarity")))
+    cultural_distance = property(lambda self: float(self._get("cultural_distance")))
+    open_issues = property(lambda self: int(self._get("open_issues")))
+    hidden_issues = property(lambda self: int(self._get("hidden_issues")))
+    active = property(lambda self: bool(self._get("active")))
 
     @property
     def outcome(self) -> str | None:
-        o = self._t.outcome[self.alliance_id]
+        o = self._get("outcome")
         return OUTCOMES[o] if o >= 0 else None
 
     @property
     def reason(self) -> str | None:
-        r = self._t.reason[self.alliance_id]
+        r = self._get("reason")
         return REASONS[r] if r >= 0 else None
 
     @property
     def end_week(self) -> int | None:
-        w = int(self._t.end_week[self.alliance_id])
+        w = int(self._get("end_week"))
         return w if w >= 0 else None
 
     def __repr__(self) -> str:

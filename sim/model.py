@@ -45,7 +45,7 @@ from sim.population import make_firms, make_managers
 from sim.randomness import Streams, seed_entropy
 from sim.scenario import build_scenario, kwargs_to_overrides, load_scenario
 from sim.schema import Scenario
-from sim.state import KINDS, NEGOTIATE, AllianceTable
+from sim.state import KINDS, AllianceTable
 from sim.world import World
 
 TIMESERIES_COLUMNS = (
@@ -129,25 +129,23 @@ class AllianceModel(mesa.Model):
         w = self.world
         self.week = w.week = self.steps
         self._add_alliance_agents(formation.apply(w))
-        al = w.alliances
-        ids = al.active_ids()
-        lifecycle.apply(w, ids)
-        left = turnover.apply(w)
-        self._replace_manager_agents(left)
-        shocks.apply(w, ids)
-        friction.apply(w, ids)
-        meetings.apply(w, ids)
-        resolution.between_meetings(w, ids)
-        trust.weekly_update(w, ids)
-        working = ids[al.phase[ids] != NEGOTIATE]
-        contribution.apply(w, working)
-        value.apply(w, working)
+        lifecycle.apply(w)
+        self._replace_manager_agents(turnover.apply(w))
+        w.refresh_team()
+        shocks.apply(w)
+        friction.apply(w)
+        meetings.apply(w)
+        resolution.between_meetings(w)
+        trust.weekly_update(w)
+        contribution.apply(w)
+        value.apply(w)
         learning.apply(w)
-        reviews.review(w, ids)
-        reviews.weekly_checks(w, al.active_ids())
+        reviews.review(w)
+        reviews.weekly_checks(w)
+        w.alliances.compact()
 
         interval = self.config.output.timeseries_interval_weeks
-        if self.week >= self.horizon or (self.config.formation.mode == "cohort" and not al.active.any()):
+        if self.week >= self.horizon or (self.config.formation.mode == "cohort" and w.alliances.n == 0):
             self.running = False
         if self.week % interval == 0 or not self.running:
             self._collect()
@@ -160,8 +158,8 @@ class AllianceModel(mesa.Model):
 
     # ------------------------------------------------------------------ agents
 
-    def _add_alliance_agents(self, ids: np.ndarray) -> None:
-        for a in ids.tolist():
+    def _add_alliance_agents(self, rows: np.ndarray) -> None:
+        for a in self.world.alliances.alliance_id[rows].tolist():
             self.alliances.append(Alliance(self, a))
 
     def _replace_manager_agents(self, positions: np.ndarray) -> None:
@@ -187,20 +185,20 @@ class AllianceModel(mesa.Model):
     def snapshot(self) -> dict:
         """Model-level state now: the row the time series records."""
         al = self.world.alliances
-        n = al.size
-        ids = al.active_ids()
-        member = al.member[ids]
-        outcome = al.outcome[:n]
-        reason = al.reason[:n]
+        n = al.n
+        member = al.member[:n]
+        ended = al.archive
+        outcome = ended.outcome[: ended.n]
+        reason = ended.reason[: ended.n]
         snap = {
             "week": self.week,
-            "active_alliances": int(ids.size),
-            "mean_trust": _mean_over(al.trust_org[ids], member),
-            "mean_interpersonal_trust": _mean_over(al.trust_ip[ids], member),
-            "mean_familiarity": float(al.familiarity[ids].mean()) if ids.size else float("nan"),
-            "mean_open_issues": float(al.open_issues[ids].mean()) if ids.size else float("nan"),
-            "mean_hidden_issues": float(al.hidden_issues[ids].mean()) if ids.size else float("nan"),
-            "formed": int(n),
+            "active_alliances": int(n),
+            "mean_trust": _mean_over(al.trust_org[:n], member),
+            "mean_interpersonal_trust": _mean_over(al.trust_ip[:n], member),
+            "mean_familiarity": float(al.familiarity[:n].mean()) if n else float("nan"),
+            "mean_open_issues": float(al.open_issues[:n].mean()) if n else float("nan"),
+            "mean_hidden_issues": float(al.hidden_issues[:n].mean()) if n else float("nan"),
+            "formed": int(al.formed),
             "successes": int(np.sum(outcome == oc.SUCCESS)),
             "failures": int(np.sum(outcome == oc.FAILURE)),
             "restructured": int(np.sum(outcome == oc.RESTRUCTURED)),
@@ -218,60 +216,62 @@ class AllianceModel(mesa.Model):
 
     def events(self) -> pd.DataFrame:
         """The event log: week, alliance_id, event, partner_id (-1 = the alliance), value."""
-        return self.world.events.to_frame(self.world.alliances.firm)
+        return self.world.events.to_frame(self.world.alliances.by_id("firm"))
 
     def outcomes(self) -> pd.DataFrame:
-        """One row per alliance formed; alliances still running are `censored` at the horizon."""
+        """One row per alliance formed, by id; alliances still running are `censored` at the horizon."""
         al = self.world.alliances
-        n = al.size
-        member = al.member[:n]
-        active = al.active[:n]
-        outcome = np.where(active, oc.CENSORED, al.outcome[:n])
-        end = np.where(active, self.week, al.end_week[:n])
-        reason = al.reason[:n]
-        exiting = al.exiting_slot[:n]
-        partner_ids = [al.firm[a, member[a]].tolist() for a in range(n)]
-        exiting_partner = np.where(exiting >= 0, al.firm[np.arange(n), np.maximum(exiting, 0)], -1)
+        frames = [self._outcome_rows(al.archive, al.archive.n), self._outcome_rows(al, al.n)]
+        return pd.concat(frames, ignore_index=True).sort_values("alliance_id", ignore_index=True)
+
+    def _outcome_rows(self, t, n: int) -> pd.DataFrame:
+        member = t.member[:n]
+        running = t.active[:n]
+        outcome = np.where(running, oc.CENSORED, t.outcome[:n])
+        end = np.where(running, self.week, t.end_week[:n])
+        reason = t.reason[:n]
+        exiting = t.exiting_slot[:n]
+        partner_ids = pd.Series([t.firm[a, member[a]].tolist() for a in range(n)], dtype=object)
+        exiting_partner = np.where(exiting >= 0, t.firm[np.arange(n), np.maximum(exiting, 0)], -1)
         met = oc.objectives_met(
-            al.realized[:n],
-            al.expected_total[:n],
-            member,
-            self.config.coefficients.reviews.objective_share,
+            t.realized[:n], t.expected_total[:n], member, self.config.coefficients.reviews.objective_share
         )
+        text = pd.StringDtype()
         return pd.DataFrame(
             {
-                "alliance_id": np.arange(n),
+                "alliance_id": t.alliance_id[:n].astype(np.int64),
                 "partner_ids": partner_ids,
-                "n_partners": al.n_partners[:n].astype(int),
-                "kind": np.asarray(KINDS, dtype=object)[al.kind[:n]],
-                "top_down": al.top_down[:n],
-                "start_week": al.start_week[:n].astype(int),
-                "end_week": end.astype(int),
-                "duration_weeks": (end - al.start_week[:n]).astype(int),
-                "planned_term_weeks": al.term_weeks[:n].astype(int),
-                "outcome": np.asarray(oc.OUTCOMES, dtype=object)[outcome],
-                "reason": np.where(
-                    reason >= 0, np.asarray(oc.REASONS, dtype=object)[np.maximum(reason, 0)], None
+                "n_partners": t.n_partners[:n].astype(np.int64),
+                "kind": pd.array(np.asarray(KINDS, dtype=object)[t.kind[:n]], dtype=text),
+                "top_down": t.top_down[:n].astype(bool),
+                "start_week": t.start_week[:n].astype(np.int64),
+                "end_week": end.astype(np.int64),
+                "duration_weeks": (end - t.start_week[:n]).astype(np.int64),
+                "planned_term_weeks": t.term_weeks[:n].astype(np.int64),
+                "outcome": pd.array(np.asarray(oc.OUTCOMES, dtype=object)[outcome], dtype=text),
+                "reason": pd.array(
+                    np.where(reason >= 0, np.asarray(oc.REASONS, dtype=object)[np.maximum(reason, 0)], None),
+                    dtype=text,
                 ),
-                "exiting_partner": exiting_partner.astype(int),
-                "cultural_distance": al.cultural_distance[:n],
-                "complementarity": al.complementarity[:n],
-                "perceived_complementarity": al.perceived_complementarity[:n],
-                "final_trust": _row_mean(al.trust_org[:n], member),
-                "final_interpersonal_trust": _row_mean(al.trust_ip[:n], member),
-                "min_final_trust": np.where(member, al.trust_org[:n], np.inf).min(axis=1),
-                "familiarity": al.familiarity[:n],
-                "value_realized": np.where(member, al.realized[:n], 0.0).sum(axis=1),
-                "value_expected": np.where(member, al.expected_total[:n], 0.0).sum(axis=1),
+                "exiting_partner": exiting_partner.astype(np.int64),
+                "cultural_distance": t.cultural_distance[:n],
+                "complementarity": t.complementarity[:n],
+                "perceived_complementarity": t.perceived_complementarity[:n],
+                "final_trust": t.slot_mean(t.trust_org[:n], member) if n else np.zeros(0),
+                "final_interpersonal_trust": t.slot_mean(t.trust_ip[:n], member) if n else np.zeros(0),
+                "min_final_trust": np.where(member, t.trust_org[:n], np.inf).min(axis=1, initial=np.inf),
+                "familiarity": t.familiarity[:n],
+                "value_realized": np.where(member, t.realized[:n], 0.0).sum(axis=1),
+                "value_expected": np.where(member, t.expected_total[:n], 0.0).sum(axis=1),
                 "objectives_met": met,
-                "restructures": al.restructures[:n].astype(int),
-                "meetings": al.meetings_held[:n].astype(int),
-                "issues_raised": al.issues_raised[:n].astype(int),
-                "issues_resolved": al.issues_resolved[:n].astype(int),
-                "open_issues": al.open_issues[:n].astype(int),
-                "shocks": al.shocks[:n].astype(int),
-                "manager_changes": al.manager_changes[:n].astype(int),
-                "betrayals": al.betrayals[:n].astype(int),
+                "restructures": t.restructures[:n].astype(np.int64),
+                "meetings": t.meetings_held[:n].astype(np.int64),
+                "issues_raised": t.issues_raised[:n].astype(np.int64),
+                "issues_resolved": t.issues_resolved[:n].astype(np.int64),
+                "open_issues": t.open_issues[:n].astype(np.int64),
+                "shocks": t.shocks[:n].astype(np.int64),
+                "manager_changes": t.manager_changes[:n].astype(np.int64),
+                "betrayals": t.betrayals[:n].astype(np.int64),
             }
         )
 
@@ -295,8 +295,3 @@ class AllianceModel(mesa.Model):
 
 def _mean_over(values: np.ndarray, member: np.ndarray) -> float:
     return float(values[member].mean()) if member.any() else float("nan")
-
-
-def _row_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
-    counts = member.sum(axis=1)
-    return np.where(member, values, 0.0).sum(axis=1) / np.maximum(counts, 1)

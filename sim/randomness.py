@@ -123,6 +123,27 @@ class Streams:
         x ^= self.key(stream)
         return _mix(x)
 
+    def uniform_block(self, stream: str, ids, week: int, draws) -> np.ndarray:
+        """Uniforms for several draw indices at once: shape (len(draws), len(ids)).
+
+        Row i equals `uniform(stream, ids, week, draws[i])`; one pass of hashing instead of many.
+        """
+        draws = np.asarray(draws, dtype=np.uint64)
+        if draws.size and (draws.max() >= 4096):
+            raise ValueError("draw index must be in [0, 4096)")
+        if not (-1 <= week < (1 << 20) - 1):
+            raise ValueError("week must be in [-1, 2**20 - 1)")
+        x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+        x &= _LOW32
+        x = x[None, :] | ((draws << np.uint64(32)) | np.uint64((week + 1) << 44))[:, None]
+        x *= _GOLDEN
+        _mix(x)
+        x ^= self.key(stream)
+        _mix(x)
+        out = (x >> _S11).astype(np.float64)
+        out *= _TO_UNIT
+        return out
+
     def uniform(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Uniform numbers in [0, 1), one per id."""
         out = (self.bits(stream, ids, week, draw) >> _S11).astype(np.float64)

@@ -6,9 +6,10 @@ Three tables, one per entity kind:
 * `ManagerTable` - one row per manager *position*; a position is a seat a firm keeps filled,
   its holder changes when a manager leaves (turnover). Positions of firm f are
   f * per_firm ... f * per_firm + per_firm - 1.
-* `AllianceTable` - one row per alliance (index = alliance id) and, for partner-level state, one
-  column per partner slot (shape alliances x max_partners; `member` says which slots are used, so
-  dyads and multi-partner alliances share one layout).
+* `AllianceTable` - one row per running alliance, packed in rows [0, n), and an `archive` of
+  those that ended; for partner-level state, one column per partner slot (shape alliances x
+  max_partners; `member` says which slots are used, so dyads and multi-partner alliances share
+  one layout). `alliance_id` is the stable identity; rows move as alliances end.
 
 The Mesa agents in `sim/agents.py` are the readable identities on top of these tables.
 """
@@ -78,6 +79,7 @@ class ManagerTable:
 
 _ALLIANCE_FIELDS = {
     # per alliance: name -> (dtype, fill)
+    "alliance_id": (np.int64, -1),  # order of formation; stable while rows move
     "active": (np.bool_, False),
     "phase": (np.int8, NEGOTIATE),
     "kind": (np.int8, 0),
@@ -127,45 +129,39 @@ _SLOT_FIELDS = {
     "expected_total": (np.float64, 0.0),  # objective over the whole term (value units)
     "realized": (np.float64, 0.0),  # realised value so far, net of costs
     "realized_operating": (np.float64, 0.0),  # since launch or the last restructuring
+    # the firm's traits that never change during a run, copied at launch for speed
+    "incentives": (np.float64, 0.0),  # incentive index (formal and informal combined)
+    "consistency": (np.float64, 0.0),  # leadership consistency
+    "risk_tolerance": (np.float64, 0.0),
+    "propensity": (np.float64, 0.0),  # opportunism propensity
 }
+COLUMN_NAMES = (*_ALLIANCE_FIELDS, *_SLOT_FIELDS)
 
 
-class AllianceTable:
-    """State of every alliance ever formed; grows as formation adds alliances."""
+class _Columns:
+    """A growable set of named columns: per-alliance vectors and per-slot matrices."""
 
-    def __init__(self, max_partners: int, capacity: int = 64):
+    def __init__(self, max_partners: int, capacity: int):
         self.max_partners = int(max_partners)
-        self.size = 0
+        self.n = 0
         self._capacity = 0
         for name, (dtype, fill) in _ALLIANCE_FIELDS.items():
             setattr(self, name, np.full(0, fill, dtype=dtype))
         for name, (dtype, fill) in _SLOT_FIELDS.items():
             setattr(self, name, np.full((0, self.max_partners), fill, dtype=dtype))
-        self._grow(max(1, capacity))
+        self._reserve(max(1, capacity))
 
-    def _grow(self, capacity: int) -> None:
-        for name, (dtype, fill) in _ALLIANCE_FIELDS.items():
-            old = getattr(self, name)
-            new = np.full(capacity, fill, dtype=dtype)
-            new[: old.shape[0]] = old
-            setattr(self, name, new)
-        for name, (dtype, fill) in _SLOT_FIELDS.items():
-            old = getattr(self, name)
-            new = np.full((capacity, self.max_partners), fill, dtype=dtype)
-            new[: old.shape[0]] = old
-            setattr(self, name, new)
+    def _reserve(self, needed: int) -> None:
+        if needed <= self._capacity:
+            return
+        capacity = max(needed, 2 * self._capacity)
+        for fields, shape in ((_ALLIANCE_FIELDS, ()), (_SLOT_FIELDS, (self.max_partners,))):
+            for name, (dtype, fill) in fields.items():
+                old = getattr(self, name)
+                new = np.full((capacity, *shape), fill, dtype=dtype)
+                new[: old.shape[0]] = old
+                setattr(self, name, new)
         self._capacity = capacity
-
-    def add(self, n: int) -> np.ndarray:
-        """Reserve `n` new alliance rows and return their ids."""
-        if self.size + n > self._capacity:
-            self._grow(max(2 * self._capacity, self.size + n))
-        ids = np.arange(self.size, self.size + n)
-        self.size += n
-        return ids
-
-    def active_ids(self) -> np.ndarray:
-        return np.flatnonzero(self.active[: self.size])
 
     @staticmethod
     def slot_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -173,6 +169,93 @@ class AllianceTable:
         counts = member.sum(axis=1)
         return np.where(member, values, 0.0).sum(axis=1) / np.maximum(counts, 1)
 
-    @staticmethod
-    def slot_min(values: np.ndarray, member: np.ndarray) -> np.ndarray:
-        return np.where(member, values, np.inf).min(axis=1)
+    def append_rows(self, source: _Columns, rows: np.ndarray) -> np.ndarray:
+        """Copy `rows` of `source` to the end of this table; return their new row numbers."""
+        k = rows.shape[0]
+        self._reserve(self.n + k)
+        new = np.arange(self.n, self.n + k)
+        for name in COLUMN_NAMES:
+            getattr(self, name)[new] = getattr(source, name)[rows]
+        self.n += k
+        return new
+
+
+class AllianceTable(_Columns):
+    """The alliances: those running in rows [0, n), those that ended in `archive`.
+
+    Running alliances are kept packed at the top of the arrays, so a mechanism works on the
+    slice [:n] without gathering. Ending an alliance only marks it (`active` False); at the end of
+    the week `compact()` moves the ended rows to the append-only `archive` and fills their places
+    with the last running rows. Row numbers therefore change; `alliance_id` (the order of
+    formation) does not, and it is what random streams, events and agents use.
+    """
+
+    def __init__(self, max_partners: int, capacity: int = 64):
+        super().__init__(max_partners, capacity)
+        self.archive = _Columns(max_partners, capacity)
+        self.formed = 0  # alliances ever formed = the next alliance id
+        self._row_of = np.full(max(1, capacity), -1, dtype=np.int64)  # id -> running row or -1
+        self._archive_row_of = np.full(max(1, capacity), -1, dtype=np.int64)
+
+    def add(self, k: int) -> np.ndarray:
+        """Open `k` rows for new alliances; return the rows (their ids are in `alliance_id`)."""
+        self._reserve(self.n + k)
+        rows = np.arange(self.n, self.n + k)
+        ids = np.arange(self.formed, self.formed + k)
+        for name, (_, fill) in _ALLIANCE_FIELDS.items():
+            getattr(self, name)[rows] = fill
+        for name, (_, fill) in _SLOT_FIELDS.items():
+            getattr(self, name)[rows] = fill
+        self.alliance_id[rows] = ids
+        if self.formed + k > self._row_of.shape[0]:
+            grow = max(self.formed + k, 2 * self._row_of.shape[0])
+            self._row_of = np.concatenate([self._row_of, np.full(grow - self._row_of.shape[0], -1)])
+            self._archive_row_of = np.concatenate(
+                [self._archive_row_of, np.full(grow - self._archive_row_of.shape[0], -1)]
+            )
+        self._row_of[ids] = rows
+        self.n += k
+        self.formed += k
+        return rows
+
+    def compact(self) -> None:
+        """Archive the alliances that ended this week and pack the running ones at the top."""
+        n = self.n
+        ended = np.flatnonzero(~self.active[:n])
+        k = ended.shape[0]
+        if k == 0:
+            return
+        ids = self.alliance_id[ended]
+        self._archive_row_of[ids] = self.archive.append_rows(self, ended)
+        self._row_of[ids] = -1
+        # swap-remove: running rows from the tail fill the holes left above the new end
+        holes = ended[ended < n - k]
+        tail = np.arange(n - k, n)
+        movers = tail[self.active[n - k : n]]
+        if holes.shape[0]:
+            for name in COLUMN_NAMES:
+                arr = getattr(self, name)
+                arr[holes] = arr[movers]
+            self._row_of[self.alliance_id[holes]] = holes
+        self.n = n - k
+
+    def locate(self, alliance_id: int) -> tuple[_Columns, int]:
+        """Where an alliance's state is now: (self, row) while it runs, else (archive, row)."""
+        if not 0 <= alliance_id < self.formed:
+            raise KeyError(f"no alliance with id {alliance_id}")
+        row = int(self._row_of[alliance_id])
+        if row >= 0:
+            return self, row
+        return self.archive, int(self._archive_row_of[alliance_id])
+
+    def by_id(self, name: str) -> np.ndarray:
+        """A column for every alliance ever formed, indexed by alliance id (running and ended)."""
+        live, ended = getattr(self, name)[: self.n], getattr(self.archive, name)[: self.archive.n]
+        out = np.empty((self.formed, *live.shape[1:]), dtype=live.dtype)
+        out[self.alliance_id[: self.n]] = live
+        out[self.archive.alliance_id[: self.archive.n]] = ended
+        return out
+
+    def rows_of(self, alliance_ids: np.ndarray) -> np.ndarray:
+        """Running rows of these alliance ids (-1 for those that ended)."""
+        return self._row_of[np.asarray(alliance_ids, dtype=np.int64)]

@@ -1,8 +1,13 @@
-"""The World: everything a mechanism needs to read and update, handed to each submodel in turn."""
+"""The World: everything a submodel reads and updates, handed to each in turn every week.
+
+Submodels work on the running alliances, rows [0, n) of `alliances` (see sim.state). Within a
+week n is fixed: formation adds rows at the start, and alliances that end are only marked until
+`alliances.compact()` at the end of the week.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,6 +15,19 @@ from sim.events import EventLog
 from sim.randomness import Streams
 from sim.schema import Scenario
 from sim.state import AllianceTable, FirmTable, ManagerTable
+
+SLOT_STRIDE = 8  # slot draws are keyed alliance_id * 8 + slot (8 = most partners allowed)
+
+
+@dataclass
+class Team:
+    """This week's traits of the people and firms on each side of each running alliance (n x slots)."""
+
+    skill: np.ndarray
+    emotional_intelligence: np.ndarray
+    proactiveness: np.ndarray
+    influence: np.ndarray
+    capability: np.ndarray
 
 
 @dataclass
@@ -19,24 +37,41 @@ class World:
     scenario: Scenario
     streams: Streams
     firms: FirmTable
-    managers: ManagerTable
+    managers: ManagerTable | None
     alliances: AllianceTable
     events: EventLog
     week: int = 0
+    team: Team | None = field(default=None)
 
     @property
     def coef(self):
         return self.scenario.coefficients
 
-    def team_trait(self, ids: np.ndarray, trait: np.ndarray) -> np.ndarray:
-        """Mean over each alliance's partners of a manager trait (ids: alliance ids)."""
-        al = self.alliances
-        member = al.member[ids]
-        values = trait[np.where(member, al.manager[ids], 0)]
-        return al.slot_mean(values, member)
+    @property
+    def n(self) -> int:
+        """Number of running alliance rows this week."""
+        return self.alliances.n
 
-    def slot_trait(self, ids: np.ndarray, trait: np.ndarray, table: str = "manager") -> np.ndarray:
-        """A manager or firm trait per partner slot (alliances x slots); unused slots read row 0."""
+    def ids(self, rows=None) -> np.ndarray:
+        """Alliance ids of `rows` (all running rows if None)."""
         al = self.alliances
-        index = al.manager[ids] if table == "manager" else al.firm[ids]
-        return trait[np.where(al.member[ids], index, 0)]
+        return al.alliance_id[: al.n] if rows is None else al.alliance_id[rows]
+
+    def slot_ids(self, rows=None) -> np.ndarray:
+        """Keys of partner slots for random draws (n x slots)."""
+        ids = self.ids(rows)
+        return ids[:, None] * SLOT_STRIDE + np.arange(self.alliances.max_partners)[None, :]
+
+    def refresh_team(self) -> None:
+        """Gather this week's manager traits and firm capability for every running slot."""
+        al, mgr, n = self.alliances, self.managers, self.alliances.n
+        member = al.member[:n]
+        m_index = np.where(member, al.manager[:n], 0)
+        f_index = np.where(member, al.firm[:n], 0)
+        self.team = Team(
+            skill=mgr.skill[m_index],
+            emotional_intelligence=mgr.emotional_intelligence[m_index],
+            proactiveness=mgr.proactiveness[m_index],
+            influence=mgr.influence[m_index],
+            capability=self.firms.capability[f_index],
+        )

@@ -56,9 +56,7 @@ scenario_strategy = st.fixed_dictionaries(
         "simulation__horizon_weeks": st.integers(1, 160),
         "governance__meeting_interval_weeks": st.integers(1, 20),
         "governance__meeting_mode": st.sampled_from(["in_person", "virtual", "mixed"]),
-        "governance__conflict_resolution": st.sampled_from(
-            ["collaborative", "escalation", "ad_hoc"]
-        ),
+        "governance__conflict_resolution": st.sampled_from(["collaborative", "escalation", "ad_hoc"]),
         "governance__risk_clinic": st.sampled_from(["none", "launch", "periodic"]),
         "governance__steering_committee": st.booleans(),
         "governance__review_interval_weeks": st.integers(1, 30),
@@ -75,28 +73,29 @@ scenario_strategy = st.fixed_dictionaries(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(params=scenario_strategy, seed=st.integers(0, 2**32))
 def test_invariants_hold_for_any_scenario(params, seed):
-    m = AllianceModel(
-        rng=seed, firms__count=max(40, 3 * params["formation__n_alliances"]), **params
-    )
+    m = AllianceModel(rng=seed, firms__count=max(40, 3 * params["formation__n_alliances"]), **params)
     al = m.world.alliances
     lo, hi = 1.0, 0.0
     while m.running:
         m.step()
-        used = al.member[: al.size]
+        n = al.n
+        assert al.active[:n].all()  # running rows are packed at the top after each week
+        used = al.member[:n]
         for arr in (al.trust_org, al.trust_ip):
-            vals = arr[: al.size][used]
+            vals = arr[:n][used]
             if vals.size:
                 lo, hi = min(lo, vals.min()), max(hi, vals.max())
-        assert np.all(al.trust_org[: al.size][used] <= al.trust_ceiling[: al.size][used] + 1e-12)
-        assert np.all(al.open_issues[: al.size] >= 0) and np.all(al.hidden_issues[: al.size] >= 0)
+        assert np.all(al.trust_org[:n][used] <= al.trust_ceiling[:n][used] + 1e-12)
+        assert np.all(al.open_issues[:n] >= 0) and np.all(al.hidden_issues[:n] >= 0)
         assert np.all(m.world.firms.active_alliances >= 0)
     assert 0.0 <= lo and hi <= 1.0
 
     out = m.outcomes()
     # outcome counts add up, censored exactly the ones still active
     assert out["outcome"].isin(OUTCOMES).all()
-    assert len(out) == al.size
-    assert (out["outcome"] == "censored").sum() == al.active[: al.size].sum()
+    assert len(out) == al.formed == al.n + al.archive.n
+    assert out["alliance_id"].tolist() == list(range(al.formed))
+    assert (out["outcome"] == "censored").sum() == al.n
     # reasons only for failures, and every failure has one
     failures = out["outcome"] == "failure"
     assert out.loc[failures, "reason"].isin(REASONS).all()
@@ -115,12 +114,9 @@ def test_invariants_hold_for_any_scenario(params, seed):
     assert last["active_alliances"] == (out["outcome"] == "censored").sum()
     assert sum(last[f"failures_{r}"] for r in REASONS) == last["failures"]
     # seats and manager loads are released when alliances end
-    active = al.active[: al.size]
-    seats = np.bincount(
-        al.firm[: al.size][active][al.member[: al.size][active]], minlength=m.world.firms.count
-    )
+    seats = np.bincount(al.firm[: al.n][al.member[: al.n]], minlength=m.world.firms.count)
     assert np.array_equal(seats, m.world.firms.active_alliances)
-    assert m.world.managers.load.sum() == al.member[: al.size][active].sum()
+    assert m.world.managers.load.sum() == al.member[: al.n].sum()
 
 
 # ---------------------------------------------------------------- outputs
@@ -254,9 +250,7 @@ def test_ongoing_formation_forms_over_time_and_repeats_ties():
 
 
 def test_cohort_respects_seat_limit():
-    m = AllianceModel(
-        rng=1, formation__n_alliances=30, firms__count=30, formation__max_alliances_per_firm=2
-    )
+    m = AllianceModel(rng=1, formation__n_alliances=30, firms__count=30, formation__max_alliances_per_firm=2)
     assert m.world.firms.active_alliances.max() <= 2
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.state import NEGOTIATE
+
 
 def incentive_index(formal, informal, formal_share: float):
     """Combined strength of formal and informal incentives, in [0, 1]."""
@@ -62,36 +64,21 @@ def opportunism_probability(
     return np.clip(p, 0.0, 1.0)
 
 
-def apply(world, ids: np.ndarray) -> None:
-    """Set this week's effort and opportunism of every partner in the working alliances."""
-    if ids.size == 0:
+def apply(world) -> None:
+    """Set this week's effort and opportunism of every partner in alliances past negotiation."""
+    al, c, n = world.alliances, world.coef.contribution, world.n
+    if n == 0:
         return
-    al, c, f = world.alliances, world.coef.contribution, world.firms
-    member = al.member[ids]
-    inc = incentive_index(
-        world.slot_trait(ids, f.incentives_formal, "firm"),
-        world.slot_trait(ids, f.incentives_informal, "firm"),
-        c.formal_share,
-    )
-    cons = world.slot_trait(ids, f.leadership_consistency, "firm")
-    risk = world.slot_trait(ids, f.risk_tolerance, "firm")
-    trust = al.trust_org[ids]
-    e = effort(inc, cons, trust, risk, world.slot_trait(ids, world.managers.influence), c)
-
-    horizontal = (al.kind[ids] == 1)[:, None].astype(float)
-    p = opportunism_probability(
-        horizontal,
-        world.slot_trait(ids, f.opportunism_propensity, "firm"),
-        risk,
-        trust,
-        inc,
-        cons,
-        deterrence_factor(world.scenario.governance.review_interval_weeks, c),
-        c,
-    )
-    slots = ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
-    cheat = world.streams.bernoulli("contribution", slots, world.week, p) & member
+    working = (al.phase[:n] != NEGOTIATE)[:, None] & al.member[:n]
+    if not working.any():
+        return
+    inc, cons, risk, trust = al.incentives[:n], al.consistency[:n], al.risk_tolerance[:n], al.trust_org[:n]
+    e = effort(inc, cons, trust, risk, world.team.influence, c)
+    horizontal = (al.kind[:n] == 1)[:, None].astype(np.float64)
+    deterrence = deterrence_factor(world.scenario.governance.review_interval_weeks, c)
+    p = opportunism_probability(horizontal, al.propensity[:n], risk, trust, inc, cons, deterrence, c)
+    cheat = (world.streams.uniform("contribution", world.slot_ids(), world.week) < p) & working
     e = np.where(cheat, e * (1.0 - c.withheld_effort), e)
-    al.effort[ids] = np.where(member, e, 0.0)
-    al.opportunistic[ids] = cheat
-    al.undetected_weeks[ids] += cheat
+    al.effort[:n] = np.where(working, e, al.effort[:n])
+    al.opportunistic[:n] = cheat
+    al.undetected_weeks[:n] += cheat

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms import shocks
+from sim.mechanisms.contribution import incentive_index
 from sim.mechanisms.friction import kogut_singh
 from sim.mechanisms.value import expected_rate
 from sim.state import NEGOTIATE
@@ -90,7 +91,7 @@ def choose_partners(world, entity: int, week: int, n_partners: int) -> list[int]
 
 
 def form(world, count: int, week: int) -> np.ndarray:
-    """Form up to `count` alliances this week; return the ids of those formed."""
+    """Form up to `count` alliances this week; return the rows of those formed."""
     fm = world.scenario.formation
     s = world.streams
     groups, kinds, top_down, terms = [], [], [], []
@@ -128,12 +129,12 @@ def form(world, count: int, week: int) -> np.ndarray:
 
 
 def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) -> np.ndarray:
-    """Write new alliances into the table and hold their launch activities."""
+    """Write new alliances into the table and hold their launch activities; return their rows."""
     al, f, mgr, sc = world.alliances, world.firms, world.managers, world.scenario
     tc, vc = world.coef.trust, world.coef.value
-    ids = al.add(len(groups))
+    rows = al.add(len(groups))
     per_firm = sc.managers.per_firm
-    for a, group in zip(ids.tolist(), groups):
+    for a, group in zip(rows.tolist(), groups):
         for k, firm in enumerate(group):
             al.member[a, k] = True
             al.firm[a, k] = firm
@@ -148,34 +149,41 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
             for j in range(i + 1, len(group))
         ]
         al.perceived_complementarity[a] = float(np.mean(pairs))
-    member = al.member[ids]
-    al.active[ids] = True
-    al.phase[ids] = NEGOTIATE
-    al.phase_until[ids] = week + sc.formation.negotiate_weeks
-    al.kind[ids] = kinds
-    al.top_down[ids] = top_down
-    al.start_week[ids] = week
-    al.term_weeks[ids] = terms
-    firms = np.where(member, al.firm[ids], 0)
-    al.cultural_distance[ids] = kogut_singh(
+    member = al.member[rows]
+    al.active[rows] = True
+    al.phase[rows] = NEGOTIATE
+    al.phase_until[rows] = week + sc.formation.negotiate_weeks
+    al.kind[rows] = kinds
+    al.top_down[rows] = top_down
+    al.start_week[rows] = week
+    al.term_weeks[rows] = terms
+    firms = np.where(member, al.firm[rows], 0)
+    # the firms' traits that stay fixed for the run, kept per slot
+    al.incentives[rows] = incentive_index(
+        f.incentives_formal[firms], f.incentives_informal[firms], world.coef.contribution.formal_share
+    )
+    al.consistency[rows] = f.leadership_consistency[firms]
+    al.risk_tolerance[rows] = f.risk_tolerance[firms]
+    al.propensity[rows] = f.opportunism_propensity[firms]
+    al.cultural_distance[rows] = kogut_singh(
         f.culture[firms], member, world.coef.friction.reference_culture_variance
     )
     risk = f.risk_tolerance[firms]
-    al.risk_mismatch[ids] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(
+    al.risk_mismatch[rows] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(
         axis=1
     )
 
-    perceived = al.perceived_complementarity[ids]
+    perceived = al.perceived_complementarity[rows]
     actual = np.where(top_down, perceived * vc.top_down_complementarity, perceived)
-    al.complementarity[ids] = actual
+    al.complementarity[rows] = actual
 
     # initial trust, familiarity: from scratch or from a previous alliance of the same partners
-    slots = ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
+    slots = world.slot_ids(rows)
     base = np.clip(
         tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0
     )
     carried = np.zeros_like(base)
-    history_years = np.zeros(ids.shape[0])
+    history_years = np.zeros(rows.shape[0])
     for row, group in enumerate(groups):
         for k, firm in enumerate(group):
             hist = f.partner_history.get(firm, {})
@@ -184,33 +192,33 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
                 carried[row, k] = np.mean([t for _, t in known])
                 history_years[row] = max(history_years[row], max(y for y, _ in known))
     trust0 = np.maximum(base, tc.repeat_partner_carryover * carried)
-    al.trust_org[ids] = np.where(member, trust0, 0.0)
-    al.trust_ip[ids] = np.where(member, trust0, 0.0)
-    al.trust_ceiling[ids] = 1.0
+    al.trust_org[rows] = np.where(member, trust0, 0.0)
+    al.trust_ip[rows] = np.where(member, trust0, 0.0)
+    al.trust_ceiling[rows] = 1.0
     lc = world.coef.learning
-    al.familiarity[ids] = np.minimum(0.8, lc.partner_familiarity_per_year * history_years)
+    al.familiarity[rows] = np.minimum(0.8, lc.partner_familiarity_per_year * history_years)
 
     # expectations over the term
-    rate = expected_rate(perceived, al.n_partners[ids], vc)
+    rate = expected_rate(perceived, al.n_partners[rows], vc)
     operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
     invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
-    al.expected_rate[ids] = np.where(member, rate[:, None], 0.0)
-    al.expected_total[ids] = np.where(member, (rate * operate_weeks - invest)[:, None], 0.0)
+    al.expected_rate[rows] = np.where(member, rate[:, None], 0.0)
+    al.expected_total[rows] = np.where(member, (rate * operate_weeks - invest)[:, None], 0.0)
 
-    world.events.log(week, ids, "formed", value=perceived)
+    world.events.log(week, world.ids(rows), "formed", value=perceived)
 
     gov = sc.governance
     if gov.insight_workshop:
-        td = ids[top_down]
+        td = rows[top_down]
         if td.size:
             p = al.perceived_complementarity[td]
             recovered = al.complementarity[td] + vc.insight_recovery * (p - al.complementarity[td])
             al.complementarity[td] = recovered
             al.realized[td] -= np.where(al.member[td], vc.insight_workshop_cost, 0.0)
-            world.events.log(week, td, "insight_workshop", value=recovered)
+            world.events.log(week, world.ids(td), "insight_workshop", value=recovered)
     if gov.risk_clinic in ("launch", "periodic"):
-        shocks.hold_clinic(world, ids)
-    return ids
+        shocks.hold_clinic(world, rows)
+    return rows
 
 
 def apply(world) -> np.ndarray:

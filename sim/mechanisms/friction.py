@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms import trust as trust_mech
+from sim.randomness import binomial_from_uniform, poisson_from_uniform
 
 
 def kogut_singh(cultures: np.ndarray, member: np.ndarray, reference_variance: float) -> np.ndarray:
@@ -65,41 +66,31 @@ def issue_rate(distance_eff: np.ndarray, ambiguity: float, coef) -> np.ndarray:
     )
 
 
-def apply(world, ids: np.ndarray) -> None:
+def apply(world) -> None:
     """New hidden issues arrive; some hidden issues erupt into open conflict."""
-    if ids.size == 0:
+    al, c, gov, week, n = world.alliances, world.coef.friction, world.scenario.governance, world.week, world.n
+    if n == 0:
         return
-    al, c, gov, week = world.alliances, world.coef.friction, world.scenario.governance, world.week
-    dist = effective_distance(al.cultural_distance[ids], al.familiarity[ids], c.familiarity_discount)
+    u = world.streams.uniform_block("friction", world.ids(), week, (0, 1))
+    dist = effective_distance(al.cultural_distance[:n], al.familiarity[:n], c.familiarity_discount)
     ambiguity = role_ambiguity(gov.role_clarity, gov.charter, c.charter_ambiguity_cut)
-    new = world.streams.poisson("friction", ids, week, issue_rate(dist, ambiguity, c), draw=0)
-    al.hidden_issues[ids] += new
-
-    erupted = world.streams.binomial("friction", ids, week, al.hidden_issues[ids], c.erupt_per_week, draw=1)
-    hit = erupted > 0
-    if hit.any():
-        h = ids[hit]
-        n = erupted[hit]
-        al.hidden_issues[h] -= n
-        add_open(al, h, n)
+    hidden = al.hidden_issues[:n] + poisson_from_uniform(u[0], issue_rate(dist, ambiguity, c))
+    erupted = binomial_from_uniform(u[1], hidden, c.erupt_per_week)
+    al.hidden_issues[:n] = hidden - erupted
+    hit = np.flatnonzero(erupted > 0)
+    if hit.size:
+        n_hit = erupted[hit]
+        add_open(al, hit, n_hit)
         tc = world.coef.trust
-        push = (tc.eruption_loss * n)[:, None]
-        ceiling = al.trust_ceiling[h]
-        al.trust_org[h] = np.where(
-            al.member[h],
-            trust_mech.erode(al.trust_org[h], push, tc.erosion_to_growth, ceiling),
-            0.0,
-        )
-        al.trust_ip[h] = np.where(
-            al.member[h], trust_mech.erode(al.trust_ip[h], push, tc.erosion_to_growth, ceiling), 0.0
-        )
-        world.events.log(week, h, "issue_erupted", value=n)
+        push = (tc.eruption_loss * n_hit)[:, None]
+        trust_mech.apply_to(al, hit, al.member[hit], push, push, erode_ratio=tc.erosion_to_growth)
+        world.events.log(week, world.ids(hit), "issue_erupted", value=n_hit)
 
 
-def add_open(al, ids: np.ndarray, n: np.ndarray) -> None:
+def add_open(al, rows, n) -> None:
     """Bring `n` new issues into the open (age 0), keeping the mean age of open issues right."""
-    n = np.asarray(n)
-    total = al.open_issues[ids] + n
-    al.open_age[ids] = np.where(total > 0, al.open_age[ids] * al.open_issues[ids] / np.maximum(total, 1), 0.0)
-    al.open_issues[ids] = total
-    al.issues_raised[ids] += n
+    before = al.open_issues[rows]
+    total = before + n
+    al.open_age[rows] = np.where(total > 0, al.open_age[rows] * before / np.maximum(total, 1), 0.0)
+    al.open_issues[rows] = total
+    al.issues_raised[rows] += n

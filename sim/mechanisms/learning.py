@@ -42,10 +42,10 @@ def apply(world) -> None:
     mgr.skill += (1.0 - mgr.skill) * c.manager_skill_per_year / 52.0
 
 
-def record_partnership(world, ids: np.ndarray) -> None:
+def record_partnership(world, rows: np.ndarray) -> None:
     """Bank partner-specific experience and parting trust for the pairs of alliances that ended."""
     al, hist = world.alliances, world.firms.partner_history
-    for a in ids.tolist():
+    for a in rows.tolist():
         slots = np.flatnonzero(al.member[a])
         years = (world.week - al.start_week[a]) / 52.0
         for i in slots:

@@ -23,44 +23,45 @@ def next_phase(phase: np.ndarray) -> np.ndarray:
     return np.where(phase == NEGOTIATE, INVEST, OPERATE).astype(np.int8)
 
 
-def apply(world, ids: np.ndarray) -> None:
+def apply(world) -> None:
     """Advance timed phases that are over; count operating weeks."""
-    if ids.size == 0:
+    al, fm, week, n = world.alliances, world.scenario.formation, world.week, world.n
+    if n == 0:
         return
-    al, fm, week = world.alliances, world.scenario.formation, world.week
     for _ in range(2):  # a zero-length invest phase passes straight to operate
-        phase = al.phase[ids]
+        phase = al.phase[:n]
         timed = (phase == NEGOTIATE) | (phase == INVEST) | (phase == RESTRUCTURE)
-        over = timed & (week >= al.phase_until[ids])
-        if not over.any():
+        rows = np.flatnonzero(timed & (week >= al.phase_until[:n]))
+        if rows.size == 0:
             break
-        o = ids[over]
-        new = next_phase(al.phase[o])
-        al.phase[o] = new
-        al.phase_until[o] = np.where(new == INVEST, week + fm.invest_weeks, al.phase_until[o])
-        back = new == OPERATE
-        al.operate_weeks[o[back]] = 0
-        al.realized_operating[o[back]] = 0.0
-        world.events.log(week, o, "phase", value=new)
-    operating = ids[al.phase[ids] == OPERATE]
-    al.operate_weeks[operating] += 1
+        new = next_phase(al.phase[rows])
+        al.phase[rows] = new
+        al.phase_until[rows] = np.where(new == INVEST, week + fm.invest_weeks, al.phase_until[rows])
+        back = rows[new == OPERATE]
+        al.operate_weeks[back] = 0
+        al.realized_operating[back] = 0.0
+        world.events.log(week, world.ids(rows), "phase", value=new)
+    al.operate_weeks[:n] += al.phase[:n] == OPERATE
 
 
-def end(world, ids: np.ndarray, outcome, reason=-1, exiting_slot=-1) -> None:
-    """End the alliances `ids` with `outcome` (and `reason`, `exiting_slot` for failures)."""
-    if ids.size == 0:
+def end(world, rows: np.ndarray, outcome, reason=-1, exiting_slot=-1) -> None:
+    """End the alliances in `rows` with `outcome` (and `reason`, `exiting_slot` for failures).
+
+    The alliances are marked ended now; `AllianceTable.compact()` archives them at the week's end.
+    """
+    if rows.size == 0:
         return
     al = world.alliances
-    if not al.active[ids].all():
+    if not al.active[rows].all():
         raise RuntimeError("an alliance cannot end twice")
-    al.active[ids] = False
-    al.phase[ids] = ENDED
-    al.end_week[ids] = world.week
-    al.outcome[ids] = outcome
-    al.reason[ids] = reason
-    al.exiting_slot[ids] = exiting_slot
-    member = al.member[ids]
-    np.add.at(world.firms.active_alliances, al.firm[ids][member], -1)
-    np.add.at(world.managers.load, al.manager[ids][member], -1)
-    learning.record_partnership(world, ids)
-    world.events.log(world.week, ids, "ended", value=np.broadcast_to(outcome, ids.shape))
+    al.active[rows] = False
+    al.phase[rows] = ENDED
+    al.end_week[rows] = world.week
+    al.outcome[rows] = outcome
+    al.reason[rows] = reason
+    al.exiting_slot[rows] = exiting_slot
+    member = al.member[rows]
+    np.add.at(world.firms.active_alliances, al.firm[rows][member], -1)
+    np.add.at(world.managers.load, al.manager[rows][member], -1)
+    learning.record_partnership(world, rows)
+    world.events.log(world.week, world.ids(rows), "ended", value=np.broadcast_to(outcome, rows.shape))

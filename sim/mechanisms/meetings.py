@@ -46,43 +46,43 @@ def mode_weight(in_person: np.ndarray, virtual_weight: float) -> np.ndarray:
     return np.where(in_person, 1.0, virtual_weight)
 
 
-def apply(world, ids: np.ndarray) -> None:
+def apply(world) -> None:
     """Hold the meetings due this week."""
-    if ids.size == 0:
+    al, c, gov, week, n = world.alliances, world.coef.meetings, world.scenario.governance, world.week, world.n
+    rows = np.flatnonzero(is_due(week - al.start_week[:n], gov.meeting_interval_weeks))
+    if rows.size == 0:
         return
-    al, c, gov, week = world.alliances, world.coef.meetings, world.scenario.governance, world.week
-    due = is_due(week - al.start_week[ids], gov.meeting_interval_weeks)
-    ids = ids[due]
-    if ids.size == 0:
-        return
-    in_person = is_in_person(al.meetings_held[ids], gov.meeting_mode, gov.mixed_in_person_share)
-    w = mode_weight(in_person, c.virtual_weight)
-    member = al.member[ids]
-    mgr = world.managers
-    quality = 0.5 * (world.slot_trait(ids, mgr.skill) + world.slot_trait(ids, mgr.emotional_intelligence))
-    ceiling = al.trust_ceiling[ids]
-    ip = trust_mech.build(al.trust_ip[ids], c.interpersonal_gain * w[:, None] * (0.5 + quality), ceiling)
-    org = trust_mech.build(al.trust_org[ids], c.organisational_gain * w[:, None], ceiling)
-    al.trust_ip[ids] = np.where(member, ip, 0.0)
-    al.trust_org[ids] = np.where(member, org, 0.0)
-    al.familiarity[ids] = al.familiarity[ids] + c.familiarity_gain * w * (1.0 - al.familiarity[ids])
-    al.meetings_held[ids] += 1
+    ids = world.ids(rows)
+    in_person = is_in_person(al.meetings_held[rows], gov.meeting_mode, gov.mixed_in_person_share)
+    w = mode_weight(in_person, c.virtual_weight)[:, None]
+    member = al.member[rows]
+    team = world.team
+    quality = 0.5 * (team.skill[rows] + team.emotional_intelligence[rows])
+    trust_mech.apply_to(
+        al,
+        rows,
+        member,
+        org_push=c.organisational_gain * w,
+        ip_push=c.interpersonal_gain * w * (0.5 + quality),
+    )
+    al.familiarity[rows] += c.familiarity_gain * w[:, 0] * (1.0 - al.familiarity[rows])
+    al.meetings_held[rows] += 1
 
     # surface hidden issues
     share = np.where(in_person, c.surface_in_person, c.surface_virtual)
-    surfaced = world.streams.binomial("meetings", ids, week, al.hidden_issues[ids], share)
-    al.hidden_issues[ids] -= surfaced
-    add_open(al, ids, surfaced)
+    surfaced = world.streams.binomial("meetings", ids, week, al.hidden_issues[rows], share)
+    al.hidden_issues[rows] -= surfaced
+    add_open(al, rows, surfaced)
     raised = surfaced > 0
     world.events.log(week, ids[raised], "issues_raised", value=surfaced[raised])
 
     # the cost of meeting, to every partner
-    cost = np.where(in_person, c.cost_in_person, c.cost_virtual)
-    al.realized[ids] -= np.where(member, cost[:, None], 0.0)
-    al.realized_operating[ids] -= np.where(member, cost[:, None], 0.0)
+    cost = np.where(member, np.where(in_person, c.cost_in_person, c.cost_virtual)[:, None], 0.0)
+    al.realized[rows] -= cost
+    al.realized_operating[rows] -= cost
 
-    resolution.at_meeting(world, ids)
+    resolution.at_meeting(world, rows)
 
-    mean_ip = al.slot_mean(al.trust_ip[ids], member)
+    mean_ip = al.slot_mean(al.trust_ip[rows], member)
     world.events.log(week, ids[in_person], "meeting_in_person", value=mean_ip[in_person])
     world.events.log(week, ids[~in_person], "meeting_virtual", value=mean_ip[~in_person])

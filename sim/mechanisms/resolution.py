@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import add_open
+from sim.randomness import binomial_from_uniform
 
 
 def mode_factor(mode: str, coef) -> float:
@@ -51,85 +52,87 @@ def resolution_probability(
     return np.clip(b * mode_factor(mode, coef) * (1.0 + score), 0.0, coef.max_probability)
 
 
-def _team_probability(world, ids: np.ndarray, base: float | None = None) -> np.ndarray:
-    al, mgr = world.alliances, world.managers
-    member = al.member[ids]
+def _team_probability(world, rows, base: float | None = None) -> np.ndarray:
+    al, team = world.alliances, world.team
+    member = al.member[rows]
     return resolution_probability(
-        world.team_trait(ids, mgr.skill),
-        world.team_trait(ids, mgr.emotional_intelligence),
-        world.team_trait(ids, mgr.proactiveness),
-        al.slot_mean(al.trust_org[ids], member),
-        al.slot_mean(world.slot_trait(ids, world.firms.capability, "firm"), member),
+        al.slot_mean(team.skill[rows], member),
+        al.slot_mean(team.emotional_intelligence[rows], member),
+        al.slot_mean(team.proactiveness[rows], member),
+        al.slot_mean(al.trust_org[rows], member),
+        al.slot_mean(team.capability[rows], member),
         world.scenario.governance.conflict_resolution,
         world.coef.resolution,
         base,
     )
 
 
-def _resolve(world, ids: np.ndarray, p: np.ndarray, draw: int) -> np.ndarray:
-    """Resolve a binomial number of each alliance's open issues; return how many."""
+def _resolve(world, rows, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Resolve a binomial number of the open issues of `rows` (u: one uniform per row)."""
     al = world.alliances
-    n = world.streams.binomial("resolution", ids, world.week, al.open_issues[ids], p, draw=draw)
-    al.open_issues[ids] -= n
-    al.open_age[ids] = np.where(al.open_issues[ids] > 0, al.open_age[ids], 0.0)
-    al.issues_resolved[ids] += n
+    n = binomial_from_uniform(u, al.open_issues[rows], p)
+    al.open_issues[rows] -= n
+    al.open_age[rows] = np.where(al.open_issues[rows] > 0, al.open_age[rows], 0.0)
+    al.issues_resolved[rows] += n
     if world.scenario.governance.conflict_resolution == "collaborative":
         push = (world.coef.resolution.trust_per_joint_resolution * n)[:, None]
-        ceiling = al.trust_ceiling[ids]
-        member = al.member[ids]
-        al.trust_org[ids] = np.where(member, trust_mech.build(al.trust_org[ids], push, ceiling), 0.0)
+        trust_mech.apply_to(al, rows, al.member[rows], org_push=push)
     done = n > 0
-    world.events.log(world.week, ids[done], "issues_resolved", value=n[done])
+    world.events.log(world.week, world.ids(rows)[done], "issues_resolved", value=n[done])
     return n
 
 
-def at_meeting(world, ids: np.ndarray) -> None:
-    """Work on open issues at this week's meetings (ids: alliances meeting now)."""
-    if ids.size:
-        _resolve(world, ids, _team_probability(world, ids), draw=0)
+def at_meeting(world, rows: np.ndarray) -> None:
+    """Work on open issues at this week's meetings (rows: alliances meeting now)."""
+    if rows.size:
+        u = world.streams.uniform("resolution", world.ids(rows), world.week, draw=0)
+        _resolve(world, rows, _team_probability(world, rows), u)
 
 
-def between_meetings(world, ids: np.ndarray) -> None:
+def between_meetings(world) -> None:
     """Every week: proactive surfacing, steering committee, escalation, day-to-day work, ageing."""
-    if ids.size == 0:
+    al, c, gov, week, n = (
+        world.alliances,
+        world.coef.resolution,
+        world.scenario.governance,
+        world.week,
+        world.n,
+    )
+    if n == 0:
         return
-    al, c, gov, week = world.alliances, world.coef.resolution, world.scenario.governance, world.week
+    every = slice(0, n)
+    ids = world.ids()
+    u = world.streams.uniform_block("resolution", ids, week, (1, 2, 3, 4))
+    team = world.team
+    member = al.member[:n]
 
     # proactive managers raise hidden issues before they fester
-    pro = world.team_trait(ids, world.managers.proactiveness)
-    raised = world.streams.binomial(
-        "resolution", ids, week, al.hidden_issues[ids], c.proactive_surface_per_week * pro, draw=1
-    )
-    al.hidden_issues[ids] -= raised
-    add_open(al, ids, raised)
+    pro = al.slot_mean(team.proactiveness, member)
+    raised = binomial_from_uniform(u[0], al.hidden_issues[:n], c.proactive_surface_per_week * pro)
+    al.hidden_issues[:n] -= raised
+    add_open(al, every, raised)
     world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
 
+    age = week - al.start_week[:n]
     if gov.steering_committee:
-        due = ((week - al.start_week[ids]) % gov.steering_interval_weeks == 0) & (week > al.start_week[ids])
-        s_ids = ids[due]
-        if s_ids.size:
-            _resolve(world, s_ids, _team_probability(world, s_ids, base=c.steering_committee), draw=2)
-            world.events.log(week, s_ids, "steering_committee", value=al.open_issues[s_ids])
+        rows = np.flatnonzero((age % gov.steering_interval_weeks == 0) & (age > 0))
+        if rows.size:
+            _resolve(world, rows, _team_probability(world, rows, base=c.steering_committee), u[1][rows])
+            world.events.log(week, ids[rows], "steering_committee", value=al.open_issues[rows])
 
     if gov.conflict_resolution == "escalation":
-        old = (al.open_age[ids] > c.escalation_age_weeks) & (al.open_issues[ids] > 0)
-        e_ids = ids[old]
-        if e_ids.size:
-            n_escalated = al.open_issues[e_ids].copy()
-            world.events.log(week, e_ids, "issues_escalated", value=n_escalated)
-            _resolve(world, e_ids, np.full(e_ids.size, c.escalation_resolve), draw=3)
-            tc = world.coef.trust
-            push = (c.trust_per_escalation * n_escalated)[:, None]
-            member = al.member[e_ids]
-            ceiling = al.trust_ceiling[e_ids]
-            al.trust_org[e_ids] = np.where(
-                member,
-                trust_mech.erode(al.trust_org[e_ids], push, tc.erosion_to_growth, ceiling),
-                0.0,
+        rows = np.flatnonzero((al.open_age[:n] > c.escalation_age_weeks) & (al.open_issues[:n] > 0))
+        if rows.size:
+            escalated = al.open_issues[rows].copy()
+            world.events.log(week, ids[rows], "issues_escalated", value=escalated)
+            _resolve(world, rows, np.full(rows.size, c.escalation_resolve), u[2][rows])
+            push = (c.trust_per_escalation * escalated)[:, None]
+            trust_mech.apply_to(
+                al, rows, al.member[rows], org_push=push, erode_ratio=world.coef.trust.erosion_to_growth
             )
 
     # day-to-day work on open issues between meetings
-    _resolve(world, ids, _team_probability(world, ids) * c.day_to_day_share, draw=4)
+    _resolve(world, every, _team_probability(world, every) * c.day_to_day_share, u[3])
 
     # ageing
-    al.open_age[ids] = np.where(al.open_issues[ids] > 0, al.open_age[ids] + 1.0, 0.0)
+    al.open_age[:n] = np.where(al.open_issues[:n] > 0, al.open_age[:n] + 1.0, 0.0)

@@ -50,47 +50,45 @@ def act_probability(sat, coef) -> np.ndarray:
     return np.where(sat < coef.satisfaction_threshold, 1.0 / (1.0 + np.exp(-x)), 0.0)
 
 
-def _slot_ids(al, ids):
-    return ids[:, None] * al.max_partners + np.arange(al.max_partners)[None, :]
-
-
-def _ratio(world, ids):
+def _ratio(world, rows):
     al = world.alliances
     return value_ratio(
-        al.realized_operating[ids],
-        al.expected_rate[ids],
-        np.where(al.phase[ids] == OPERATE, al.operate_weeks[ids], 0)[:, None],
+        al.realized_operating[rows],
+        al.expected_rate[rows],
+        np.where(al.phase[rows] == OPERATE, al.operate_weeks[rows], 0)[:, None],
         world.coef.reviews.grace_weeks,
     )
 
 
-def _fail(world, ids: np.ndarray, slot: np.ndarray, ratio_of_slot: np.ndarray) -> None:
+def _fail(world, rows: np.ndarray, slot: np.ndarray, ratio_of_slot: np.ndarray) -> None:
     al, c, sc = world.alliances, world.coef.reviews, world.coef.shocks
     reason = oc.failure_reason(
         world.week,
-        al.betrayed_week[ids, slot],
-        al.drift_week[ids],
+        al.betrayed_week[rows, slot],
+        al.drift_week[rows],
         ratio_of_slot,
         c.objective_share,
         c.recent_betrayal_weeks,
         sc.drift_window_weeks,
     )
-    world.events.log(world.week, ids, "exit", slot=slot, value=al.trust_org[ids, slot])
-    lifecycle.end(world, ids, oc.FAILURE, reason, slot)
+    world.events.log(world.week, world.ids(rows), "exit", slot=slot, value=al.trust_org[rows, slot])
+    lifecycle.end(world, rows, oc.FAILURE, reason, slot)
 
 
-def detect_opportunism(world, ids: np.ndarray) -> None:
+def detect_opportunism(world, rows: np.ndarray) -> None:
     al, c, tc = world.alliances, world.coef.contribution, world.coef.trust
-    weeks = al.undetected_weeks[ids]
+    weeks = al.undetected_weeks[rows]
     p = detection_probability(weeks, c.detection_per_review)
-    caught = world.streams.bernoulli("reviews", _slot_ids(al, ids), world.week, p, draw=0) & (weeks > 0)
-    al.undetected_weeks[ids] = 0
-    rows, cols = np.nonzero(caught)
-    if rows.size == 0:
+    caught = world.streams.bernoulli("reviews", world.slot_ids(rows), world.week, p, draw=0) & (weeks > 0)
+    al.undetected_weeks[rows] = 0
+    hit, cols = np.nonzero(caught)
+    if hit.size == 0:
         return
-    world.events.log(world.week, ids[rows], "opportunism_detected", slot=cols, value=weeks[rows, cols])
-    for r in np.unique(rows):
-        a = ids[r]
+    world.events.log(
+        world.week, world.ids(rows[hit]), "opportunism_detected", slot=cols, value=weeks[hit, cols]
+    )
+    for r in np.unique(hit):
+        a = rows[r]
         victims = al.member[a] & ~caught[r]
         if not victims.any():
             continue
@@ -104,41 +102,41 @@ def detect_opportunism(world, ids: np.ndarray) -> None:
         al.betrayals[a] += 1
 
 
-def review(world, ids: np.ndarray) -> None:
+def review(world) -> None:
     """Hold the reviews due this week."""
-    if ids.size == 0:
+    al, c, gov, week, n = world.alliances, world.coef.reviews, world.scenario.governance, world.week, world.n
+    age = week - al.start_week[:n]
+    rows = np.flatnonzero((age > 0) & (age % gov.review_interval_weeks == 0))
+    if rows.size == 0:
         return
-    al, c, gov, week = world.alliances, world.coef.reviews, world.scenario.governance, world.week
-    age = week - al.start_week[ids]
-    ids = ids[(age > 0) & (age % gov.review_interval_weeks == 0)]
-    if ids.size == 0:
-        return
-    detect_opportunism(world, ids)
+    detect_opportunism(world, rows)
 
-    member = al.member[ids]
-    ratio = _ratio(world, ids)
-    sat = np.where(member, satisfaction(ratio, al.trust_org[ids], c), np.inf)
-    world.events.log(week, ids, "trust", value=al.slot_mean(al.trust_org[ids], member))
-    rows, cols = np.nonzero(member)
-    world.events.log(week, ids[rows], "review", slot=cols, value=sat[rows, cols])
+    member = al.member[rows]
+    ratio = _ratio(world, rows)
+    sat = np.where(member, satisfaction(ratio, al.trust_org[rows], c), np.inf)
+    world.events.log(week, world.ids(rows), "trust", value=al.slot_mean(al.trust_org[rows], member))
+    r, cols = np.nonzero(member)
+    world.events.log(week, world.ids(rows[r]), "review", slot=cols, value=sat[r, cols])
 
     # early completion: every partner has realised all it expected
-    done = np.all((al.realized[ids] >= al.expected_total[ids]) | ~member, axis=1) & (al.phase[ids] == OPERATE)
+    done = np.all((al.realized[rows] >= al.expected_total[rows]) | ~member, axis=1) & (
+        al.phase[rows] == OPERATE
+    )
     if done.any():
-        d = ids[done]
+        d = rows[done]
         lifecycle.end(world, d, np.where(al.restructures[d] > 0, oc.RESTRUCTURED, oc.SUCCESS))
         keep = ~done
-        ids, member, ratio, sat = ids[keep], member[keep], ratio[keep], sat[keep]
-        if ids.size == 0:
+        rows, member, ratio, sat = rows[keep], member[keep], ratio[keep], sat[keep]
+        if rows.size == 0:
             return
 
-    slots = _slot_ids(al, ids)
+    slots = world.slot_ids(rows)
     acts = world.streams.bernoulli("reviews", slots, week, act_probability(sat, c), draw=1) & member
-    pro = world.slot_trait(ids, world.managers.proactiveness)
+    pro = world.team.proactiveness[rows]
     can_restructure = (
-        (al.restructures[ids] < c.max_restructures)[:, None]
-        & (al.trust_org[ids] >= c.restructure_min_trust)
-        & (al.phase[ids] == OPERATE)[:, None]
+        (al.restructures[rows] < c.max_restructures)[:, None]
+        & (al.trust_org[rows] >= c.restructure_min_trust)
+        & (al.phase[rows] == OPERATE)[:, None]
     )
     prefers = world.streams.bernoulli(
         "reviews",
@@ -152,52 +150,53 @@ def review(world, ids: np.ndarray) -> None:
 
     failing = exits.any(axis=1)
     if failing.any():
-        f_ids = ids[failing]
+        f_ids = rows[failing]
         # the most dissatisfied of the exiting partners speaks for the exit
         slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
         _fail(world, f_ids, slot, ratio[failing][np.arange(f_ids.size), slot])
 
     redo = restructures.any(axis=1) & ~failing
     if redo.any():
-        restructure(world, ids[redo])
+        restructure(world, rows[redo])
 
 
-def restructure(world, ids: np.ndarray) -> None:
+def restructure(world, rows: np.ndarray) -> None:
     """Renegotiate: expectations move toward what is being realised, at a cost, for a while."""
     al, c, week = world.alliances, world.coef.reviews, world.week
-    member = al.member[ids]
-    weeks = np.maximum(al.operate_weeks[ids], 1)[:, None]
-    realised_rate = al.realized_operating[ids] / weeks
-    new_rate = al.expected_rate[ids] + c.renegotiated_expectation * (realised_rate - al.expected_rate[ids])
+    member = al.member[rows]
+    weeks = np.maximum(al.operate_weeks[rows], 1)[:, None]
+    realised_rate = al.realized_operating[rows] / weeks
+    new_rate = al.expected_rate[rows] + c.renegotiated_expectation * (realised_rate - al.expected_rate[rows])
     new_rate = np.maximum(new_rate, 0.0)
-    remaining = np.maximum(al.start_week[ids] + al.term_weeks[ids] - week - c.restructure_weeks, 0)[:, None]
-    al.realized[ids] -= np.where(member, c.restructure_cost, 0.0)
-    al.expected_rate[ids] = np.where(member, new_rate, 0.0)
-    al.expected_total[ids] = np.where(member, al.realized[ids] + new_rate * remaining, 0.0)
-    al.phase[ids] = RESTRUCTURE
-    al.phase_until[ids] = week + c.restructure_weeks
-    al.restructures[ids] += 1
-    rows, cols = np.nonzero(member)
-    world.events.log(week, ids[rows], "restructured", slot=cols, value=new_rate[rows, cols])
+    remaining = np.maximum(al.start_week[rows] + al.term_weeks[rows] - week - c.restructure_weeks, 0)[:, None]
+    al.realized[rows] -= np.where(member, c.restructure_cost, 0.0)
+    al.expected_rate[rows] = np.where(member, new_rate, 0.0)
+    al.expected_total[rows] = np.where(member, al.realized[rows] + new_rate * remaining, 0.0)
+    al.phase[rows] = RESTRUCTURE
+    al.phase_until[rows] = week + c.restructure_weeks
+    al.restructures[rows] += 1
+    r, cols = np.nonzero(member)
+    world.events.log(week, world.ids(rows[r]), "restructured", slot=cols, value=new_rate[r, cols])
 
 
-def weekly_checks(world, ids: np.ndarray) -> None:
-    """Trust collapse exits and the end of the planned term."""
-    if ids.size == 0:
-        return
+def weekly_checks(world) -> None:
+    """Trust collapse exits and the end of the planned term (alliances still running)."""
     al, c, week = world.alliances, world.coef.reviews, world.week
-    member = al.member[ids]
-    trust = np.where(member, al.trust_org[ids], np.inf)
+    rows = np.flatnonzero(al.active[: world.n])
+    if rows.size == 0:
+        return
+    member = al.member[rows]
+    trust = np.where(member, al.trust_org[rows], np.inf)
     collapsed = trust.min(axis=1) < c.trust_collapse
     if collapsed.any():
-        f_ids = ids[collapsed]
+        f_ids = rows[collapsed]
         slot = np.argmin(trust[collapsed], axis=1)
         ratio = _ratio(world, f_ids)[np.arange(f_ids.size), slot]
         _fail(world, f_ids, slot, ratio)
-        ids = ids[~collapsed]
-    at_term = week - al.start_week[ids] >= al.term_weeks[ids]
+        rows = rows[~collapsed]
+    at_term = week - al.start_week[rows] >= al.term_weeks[rows]
     if at_term.any():
-        t_ids = ids[at_term]
+        t_ids = rows[at_term]
         met = oc.objectives_met(
             al.realized[t_ids], al.expected_total[t_ids], al.member[t_ids], c.objective_share
         )

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import add_open
+from sim.randomness import poisson_from_uniform
 
 RESPONSES = ("avoid", "transfer", "mitigate", "accept")
 
@@ -60,85 +61,81 @@ def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic
     return per_risk_mismatch * severity * mismatch * (1.0 - clinic_cut * coverage)
 
 
-def hold_clinic(world, ids: np.ndarray) -> None:
+def hold_clinic(world, rows: np.ndarray) -> None:
     """A risk clinic: agreed responses become current, trust grows, each partner pays its cost."""
-    if ids.size == 0:
+    if rows.size == 0:
         return
     al, c = world.alliances, world.coef.shocks
-    member = al.member[ids]
-    al.clinic_coverage[ids] = 1.0
-    ceiling = al.trust_ceiling[ids]
-    al.trust_org[ids] = np.where(
-        member, trust_mech.build(al.trust_org[ids], c.clinic_trust_gain, ceiling), 0.0
+    member = al.member[rows]
+    al.clinic_coverage[rows] = 1.0
+    trust_mech.apply_to(al, rows, member, c.clinic_trust_gain, c.clinic_trust_gain)
+    al.realized[rows] -= np.where(member, c.clinic_cost, 0.0)
+    world.events.log(
+        world.week, world.ids(rows), "risk_clinic", value=al.slot_mean(al.trust_org[rows], member)
     )
-    al.trust_ip[ids] = np.where(member, trust_mech.build(al.trust_ip[ids], c.clinic_trust_gain, ceiling), 0.0)
-    al.realized[ids] -= np.where(member, c.clinic_cost, 0.0)
-    world.events.log(world.week, ids, "risk_clinic", value=al.slot_mean(al.trust_org[ids], member))
 
 
-def apply(world, ids: np.ndarray) -> None:
+def apply(world) -> None:
     """Periodic clinics, then this week's shocks."""
-    if ids.size == 0:
-        return
-    al, c, env, gov, week = (
+    al, c, env, gov, week, n = (
         world.alliances,
         world.coef.shocks,
         world.scenario.environment,
         world.scenario.governance,
         world.week,
+        world.n,
     )
-    al.clinic_coverage[ids] *= 1.0 - c.clinic_decay_per_week
+    if n == 0:
+        return
+    al.clinic_coverage[:n] *= 1.0 - c.clinic_decay_per_week
     if gov.risk_clinic == "periodic":
-        age = week - al.start_week[ids]
-        hold_clinic(world, ids[(age > 0) & (age % gov.risk_clinic_interval_weeks == 0)])
+        age = week - al.start_week[:n]
+        hold_clinic(world, np.flatnonzero((age > 0) & (age % gov.risk_clinic_interval_weeks == 0)))
 
     s = world.streams
-    own = s.uniform("shocks", ids, week, draw=0) < weekly_probability(env.shock_rate_per_year)
-    market = s.uniform("shocks", np.array([-1]), week, draw=0)[0] < weekly_probability(
-        env.market_shock_rate_per_year
-    )
-    hit = own | market
-    if not hit.any():
+    u = s.uniform_block("shocks", world.ids(), week, (0, 1, 2))
+    u_market = s.uniform_block("shocks", np.array([-1]), week, (0, 1))[:, 0]
+    own = u[0] < weekly_probability(env.shock_rate_per_year)
+    market = u_market[0] < weekly_probability(env.market_shock_rate_per_year)
+    rows = np.flatnonzero(own | market)
+    if rows.size == 0:
         return
-    h = ids[hit]
+    ids = world.ids(rows)
     # a market shock has one severity for everybody; an own shock its own
-    sev_own = severity_from_uniform(s.uniform("shocks", h, week, draw=1), env.shock_severity)
-    sev_market = severity_from_uniform(
-        s.uniform("shocks", np.array([-1]), week, draw=1)[0], env.market_shock_severity
-    )
-    severity = np.where(market, np.maximum(sev_own * own[hit], sev_market), sev_own)
-    member = al.member[h]
-    al.shocks[h] += 1
-    world.events.log(week, h, "shock", value=severity)
+    sev_own = severity_from_uniform(u[1][rows], env.shock_severity)
+    if market:
+        sev_market = severity_from_uniform(u_market[1], env.market_shock_severity)
+        severity = np.maximum(sev_own * own[rows], sev_market)
+    else:
+        severity = sev_own
+    member = al.member[rows]
+    al.shocks[rows] += 1
+    world.events.log(week, ids, "shock", value=severity)
 
-    coverage = al.clinic_coverage[h]
-    mean_risk = al.slot_mean(world.slot_trait(h, world.firms.risk_tolerance, "firm"), member)
-    response = agreed_response(mean_risk)
-    world.events.log(week, h, "shock_response", value=np.where(coverage > 0, response, -1))
-    loss = c.loss_per_severity * severity * loss_share(response, coverage, c)
-    al.realized[h] -= np.where(member, loss[:, None], 0.0)
-    al.realized_operating[h] -= np.where(member, loss[:, None], 0.0)
-
-    conflicts = s.poisson(
-        "shocks",
-        h,
-        week,
-        conflict_rate(
-            severity,
-            al.risk_mismatch[h],
-            coverage,
-            world.coef.friction.per_risk_mismatch,
-            c.clinic_conflict_cut,
-        ),
-        draw=2,
+    coverage = al.clinic_coverage[rows]
+    response = agreed_response(al.slot_mean(al.risk_tolerance[rows], member))
+    world.events.log(week, ids, "shock_response", value=np.where(coverage > 0, response, -1))
+    loss = np.where(
+        member, (c.loss_per_severity * severity * loss_share(response, coverage, c))[:, None], 0.0
     )
-    add_open(al, h, conflicts)
-    world.events.log(week, h[conflicts > 0], "issues_raised", value=conflicts[conflicts > 0])
+    al.realized[rows] -= loss
+    al.realized_operating[rows] -= loss
+
+    rate = conflict_rate(
+        severity,
+        al.risk_mismatch[rows],
+        coverage,
+        world.coef.friction.per_risk_mismatch,
+        c.clinic_conflict_cut,
+    )
+    conflicts = poisson_from_uniform(u[2][rows], rate)
+    add_open(al, rows, conflicts)
+    world.events.log(week, ids[conflicts > 0], "issues_raised", value=conflicts[conflicts > 0])
 
     drift = severity > c.drift_threshold
     if drift.any():
-        d = h[drift]
+        d = rows[drift]
         excess = severity[drift] - c.drift_threshold
         al.complementarity[d] *= 1.0 - c.drift_complementarity_loss * excess
         al.drift_week[d] = week
-        world.events.log(week, d, "strategic_drift", value=al.complementarity[d])
+        world.events.log(week, ids[drift], "strategic_drift", value=al.complementarity[d])

@@ -60,19 +60,32 @@ def backlog_push(
     return per_issue * open_issues * (1.0 + open_age / age_scale)
 
 
-def weekly_update(world, ids: np.ndarray) -> None:
+def weekly_update(world) -> None:
     """Open issues erode trust, observed effort builds it, organisational follows interpersonal."""
-    if ids.size == 0:
+    al, c, n = world.alliances, world.coef.trust, world.n
+    if n == 0:
         return
-    al, c = world.alliances, world.coef.trust
-    push = backlog_push(al.open_issues[ids], al.open_age[ids], c.backlog_erosion, c.age_scale_weeks)
-    ceiling = al.trust_ceiling[ids]
-    org = erode(al.trust_org[ids], push[:, None], c.erosion_to_growth, ceiling)
-    ip = erode(al.trust_ip[ids], push[:, None], c.erosion_to_growth, ceiling)
+    member = al.member[:n]
+    push = backlog_push(al.open_issues[:n], al.open_age[:n], c.backlog_erosion, c.age_scale_weeks)[:, None]
+    ceiling = al.trust_ceiling[:n]
+    org = erode(al.trust_org[:n], push, c.erosion_to_growth, ceiling)
+    ip = erode(al.trust_ip[:n], push, c.erosion_to_growth, ceiling)
     # partners come to trust co-partners they see pulling their weight (last week's effort)
-    org = build(org, c.observed_effort_gain * co_partner_effort(al.effort[ids], al.member[ids]), ceiling)
+    org = build(org, c.observed_effort_gain * co_partner_effort(al.effort[:n], member), ceiling)
     # spillover: organisational trust follows the people who carry the relationship
     org = pull(org, ip, c.interpersonal_spillover, ceiling)
-    member = al.member[ids]
-    al.trust_org[ids] = np.where(member, org, 0.0)
-    al.trust_ip[ids] = np.where(member, ip, 0.0)
+    al.trust_org[:n] = np.where(member, org, 0.0)
+    al.trust_ip[:n] = np.where(member, ip, 0.0)
+
+
+def apply_to(al, rows, member, org_push=None, ip_push=None, *, erode_ratio=None) -> None:
+    """Build (or, with `erode_ratio`, erode) the trust of `rows` by the given pushes, in place."""
+    ceiling = al.trust_ceiling[rows]
+    for arr, push in ((al.trust_org, org_push), (al.trust_ip, ip_push)):
+        if push is None:
+            continue
+        if erode_ratio is None:
+            new = build(arr[rows], push, ceiling)
+        else:
+            new = erode(arr[rows], push, erode_ratio, ceiling)
+        arr[rows] = np.where(member, new, 0.0)

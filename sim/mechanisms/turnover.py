@@ -106,33 +106,26 @@ def apply(world) -> np.ndarray:
     mgr.holder[leaving] += 1
     seat(world, leaving, week)
 
-    # relationships the leavers ran: active alliance slots held by those positions
-    active = al.active_ids()
-    if active.size:
-        slots = al.manager[active]
-        hit = np.isin(slots, leaving) & al.member[active]
-        rows, cols = np.nonzero(hit)
-        if rows.size:
-            a_ids = active[rows]
-            firm = al.firm[a_ids, cols]
-            handover = handover_share(world.firms.function_type[firm], c)
-            old = al.trust_ip[a_ids, cols]
-            new = np.minimum(
-                restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[a_ids, cols]
-            )
-            al.trust_ip[a_ids, cols] = new
-            # counterparts' trust in the newcomer restarts too (shared among their counterparts)
-            n_other = np.maximum(al.n_partners[a_ids].astype(float) - 1.0, 1.0)
-            for k in range(al.max_partners):
-                other = al.member[a_ids, k] & (k != cols)
-                if other.any():
-                    ao = a_ids[other]
-                    cur = al.trust_ip[ao, k]
-                    target = restarted_trust(cur, handover[other], c.replacement_trust)
-                    al.trust_ip[ao, k] = np.clip(
-                        cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[ao, k]
-                    )
-            np.multiply.at(al.familiarity, a_ids, 1.0 - c.familiarity_loss * (1.0 - handover))
-            np.add.at(al.manager_changes, a_ids, 1)
-            world.events.log(week, a_ids, "manager_left", slot=cols, value=new)
+    # relationships the leavers ran: running alliance slots held by those positions
+    n = world.n
+    rows, cols = np.nonzero(np.isin(al.manager[:n], leaving) & al.member[:n])
+    if rows.size == 0:
+        return leaving
+    firm = al.firm[rows, cols]
+    handover = handover_share(world.firms.function_type[firm], c)
+    old = al.trust_ip[rows, cols]
+    new = np.minimum(restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[rows, cols])
+    al.trust_ip[rows, cols] = new
+    # counterparts' trust in the newcomer restarts too (shared among their counterparts)
+    n_other = np.maximum(al.n_partners[rows].astype(float) - 1.0, 1.0)
+    for k in range(al.max_partners):
+        other = al.member[rows, k] & (k != cols)
+        if other.any():
+            r = rows[other]
+            cur = al.trust_ip[r, k]
+            target = restarted_trust(cur, handover[other], c.replacement_trust)
+            al.trust_ip[r, k] = np.clip(cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[r, k])
+    np.multiply.at(al.familiarity, rows, 1.0 - c.familiarity_loss * (1.0 - handover))
+    np.add.at(al.manager_changes, rows, 1)
+    world.events.log(week, world.ids(rows), "manager_left", slot=cols, value=new)
     return leaving

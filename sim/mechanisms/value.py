@@ -74,34 +74,29 @@ def expected_rate(perceived_complementarity, n_partners, coef) -> np.ndarray:
     )
 
 
-def apply(world, ids: np.ndarray) -> None:
+def apply(world) -> None:
     """Create and share this week's value; charge investment in the invest phase."""
-    if ids.size == 0:
+    al, c, gov, n = world.alliances, world.coef.value, world.scenario.governance, world.n
+    if n == 0:
         return
-    al, c, gov = world.alliances, world.coef.value, world.scenario.governance
-    phase = al.phase[ids]
-    member = al.member[ids]
+    phase = al.phase[:n]
+    member = al.member[:n]
+    investing = (phase == INVEST)[:, None] & member
+    al.realized[:n] -= np.where(investing, c.invest_cost_per_week * al.effort[:n], 0.0)
 
-    investing = phase == INVEST
-    if investing.any():
-        i_ids = ids[investing]
-        cost = c.invest_cost_per_week * al.effort[i_ids]
-        al.realized[i_ids] -= np.where(al.member[i_ids], cost, 0.0)
-
-    working = (phase == OPERATE) | (phase == RESTRUCTURE)
-    if not working.any():
+    rows = np.flatnonzero((phase == OPERATE) | (phase == RESTRUCTURE))
+    if rows.size == 0:
         return
-    w_ids = ids[working]
-    member = member[working]
+    member = member[rows]
     coord = coordination(
-        al.slot_mean(al.trust_org[w_ids], member),
-        al.open_issues[w_ids],
+        al.slot_mean(al.trust_org[rows], member),
+        al.open_issues[rows],
         rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
         c,
-        al.slot_mean(world.slot_trait(w_ids, world.firms.capability, "firm"), member),
+        al.slot_mean(world.team.capability[rows], member),
     )
-    v = joint_value(al.complementarity[w_ids], geometric_mean_effort(al.effort[w_ids], member), coord, c)
-    v = np.where(al.phase[w_ids] == RESTRUCTURE, v * c.restructure_value_factor, v)
-    s = shares(v, member, al.opportunistic[w_ids], world.coef.contribution.appropriation)
-    al.realized[w_ids] += s
-    al.realized_operating[w_ids] += s
+    v = joint_value(al.complementarity[rows], geometric_mean_effort(al.effort[rows], member), coord, c)
+    v = np.where(al.phase[rows] == RESTRUCTURE, v * c.restructure_value_factor, v)
+    s = shares(v, member, al.opportunistic[rows], world.coef.contribution.appropriation)
+    al.realized[rows] += s
+    al.realized_operating[rows] += s
