@@ -3,9 +3,11 @@
 One step is one week; a run ends at the horizon or, in cohort mode, as soon as every alliance
 has ended (nothing is left to happen). The order of submodels within a week is fixed (docs/ODD.md section 3):
 
-    formation -> lifecycle -> turnover -> shocks -> friction -> meetings (+ resolution at meetings)
+    lifecycle -> turnover -> shocks -> friction -> meetings (+ resolution at meetings)
     -> resolution between meetings -> trust -> contribution -> value -> learning -> reviews
-    -> end-of-week checks (trust collapse, planned term) -> observation
+    -> end-of-week checks (trust collapse, planned term) -> archive ended alliances
+    -> formation (ongoing mode; new alliances start the next week, as a cohort formed at week 0
+    starts in week 1) -> observation
 
 Usage::
 
@@ -17,6 +19,7 @@ Usage::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -114,6 +117,13 @@ class AllianceModel(mesa.Model):
         self.week = 0
         if config.formation.mode == "cohort":
             self._add_alliance_agents(formation.form(self.world, config.formation.n_alliances, 0))
+            if self.world.alliances.formed < config.formation.n_alliances:
+                warnings.warn(
+                    f"only {self.world.alliances.formed} of formation.n_alliances="
+                    f"{config.formation.n_alliances} alliances could form: too few firms had a free "
+                    "seat (raise firms.count or formation.max_alliances_per_firm)",
+                    stacklevel=2,
+                )
         else:
             self._add_alliance_agents(formation.apply(self.world))
         self._collect()
@@ -128,7 +138,6 @@ class AllianceModel(mesa.Model):
         """Advance one week."""
         w = self.world
         self.week = w.week = self.steps
-        self._add_alliance_agents(formation.apply(w))
         lifecycle.apply(w)
         self._replace_manager_agents(turnover.apply(w))
         w.refresh_team()
@@ -143,6 +152,7 @@ class AllianceModel(mesa.Model):
         reviews.review(w)
         reviews.weekly_checks(w)
         w.alliances.compact()
+        self._add_alliance_agents(formation.apply(w))  # ongoing mode; they start next week
 
         interval = self.config.output.timeseries_interval_weeks
         if self.week >= self.horizon or (self.config.formation.mode == "cohort" and w.alliances.n == 0):

@@ -35,18 +35,31 @@ _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
 _LOW32 = np.uint64(0xFFFFFFFF)
 
+# stream -> what the entity id is, and the draws (`week` is the simulated week unless said otherwise)
 STREAMS = (
-    "formation",  # entity: alliance slot (ongoing mode: the week's k-th formation), partners, kinds
-    "firms",  # entity: firm id; culture, risk tolerance, incentives noise, function assignment
-    "managers",  # entity: manager position; skill, EI, proactiveness, influence of each holder
-    "trust_init",  # entity: alliance id; initial trust
-    "friction",  # entity: alliance id; new hidden issues, eruptions
-    "meetings",  # entity: alliance id; surfacing of hidden issues
-    "resolution",  # entity: alliance id; issues resolved
-    "contribution",  # entity: alliance id x partner slot; opportunism
-    "reviews",  # entity: alliance id x partner slot; detection, decisions
-    "shocks",  # entity: alliance id (and id -1 for market-wide); occurrence, severity, drift
-    "turnover",  # entity: manager position; departures
+    # formation: entity k = the week's k-th new alliance (draws 0-5: initiator, kind, top-down,
+    # size, number of partners, term; 16+seat: partner choice); entity -1: ongoing mode's weekly
+    # count of new alliances
+    "formation",
+    "pairs",  # entity: a pair of firms (lower id, higher id); perceived complementarity
+    # firms: entity = firm id, week -1; draws 0-3 culture, 10 risk tolerance, 11 opportunism
+    # propensity, 12 opportunistic by design, 13 alliance function type
+    "firms",
+    # managers: entity = manager position, week = week the holder is seated (-1 at the start);
+    # draws 0-3 skill, emotional intelligence, proactiveness, influence
+    "managers",
+    "trust_init",  # entity: alliance id x 8 + partner slot, week of formation; initial trust
+    "friction",  # entity: alliance id; draw 0 new hidden issues, 1 eruptions
+    "meetings",  # entity: alliance id; surfacing of hidden issues at a meeting
+    # resolution: entity alliance id; draws 0 at meetings, 1 proactive raising, 2 steering
+    # committee, 3 escalation, 4 day-to-day
+    "resolution",
+    "contribution",  # entity: alliance id x 8 + partner slot; opportunism
+    "reviews",  # entity: alliance id x 8 + partner slot; draws 0 detection, 1 acting, 2 restructure
+    # shocks: entity alliance id (and -1 for market-wide shocks); draws 0 occurrence, 1 severity,
+    # 2 conflicts raised
+    "shocks",
+    "turnover",  # entity: manager position, "week" = the holder's number; length of stay
 )
 
 
@@ -122,6 +135,16 @@ class Streams:
         _mix(x)
         x ^= self.key(stream)
         return _mix(x)
+
+    def pair_normal(self, stream: str, low, high) -> np.ndarray:
+        """Standard normal numbers addressed by pairs of ids (each below 2**31), one per pair."""
+        low = np.asarray(low, dtype=np.int64).astype(np.uint64)
+        x = (low << np.uint64(32)) | np.asarray(high, dtype=np.int64).astype(np.uint64)
+        x *= _GOLDEN
+        _mix(x)
+        x ^= self.key(stream)
+        u = (_mix(x) >> _S11).astype(np.float64) * _TO_UNIT
+        return ndtri(np.clip(u, 1e-16, 1 - 1e-16))
 
     def uniform_block(self, stream: str, ids, week: int, draws) -> np.ndarray:
         """Uniforms for several draw indices at once: shape (len(draws), len(ids)).

@@ -86,7 +86,8 @@ class Formation(Section):
     invest_weeks: int = _f(16, "length of the invest phase, weeks", ge=0, le=520)
     complementarity: Distribution = Field(
         default_factory=lambda: Distribution(mean=0.62, sd=0.18),
-        description="strategic complementarity of a pair as its parents see it at formation",
+        description="strategic complementarity of a pair as its parents see it at formation "
+        "(normal, clipped to [0.05, 1])",
     )
 
 
@@ -255,7 +256,9 @@ class ResolutionCoefficients(Section):
     proactiveness_weight: NonNeg = _f(0.3, "weight of proactiveness")
     trust_weight: NonNeg = _f(0.6, "weight of mean organisational trust")
     capability_weight: NonNeg = _f(0.4, "weight of the firms' alliance capability")
-    steering_committee: Unit = _f(0.5, "chance a steering committee resolves an open issue")
+    steering_committee: Unit = _f(
+        0.5, "base chance a steering committee resolves an open issue (scaled like base_at_meeting)"
+    )
     day_to_day_share: Unit = _f(
         0.25, "between meetings, the weekly resolution chance as a share of a meeting's"
     )
@@ -294,7 +297,7 @@ class TrustCoefficients(Section):
         0.05, "weekly pull of organisational trust toward the managers' interpersonal trust"
     )
     repeat_partner_carryover: Unit = _f(
-        0.7, "share of the trust at the end of a previous alliance that a new one starts from"
+        0.7, "weight of the trust at the end of a previous alliance in a repeat alliance's start"
     )
 
 
@@ -313,7 +316,7 @@ class ContributionCoefficients(Section):
     horizontal_temptation: NonNeg = _f(1.0, "extra temptation in horizontal alliances (x base)")
     deterrence: Unit = _f(0.6, "how much reviews deter opportunism when held every week")
     deterrence_horizon_weeks: Annotated[float, Field(gt=0.0)] = _f(
-        13.0, "review interval at which deterrence has fallen to 1/e of its weekly-review level"
+        13.0, "weeks beyond weekly reviews after which deterrence has fallen to 1/e of its weekly level"
     )
     withheld_effort: Unit = _f(0.6, "share of effort an opportunistic partner withholds")
     appropriation: Unit = _f(0.3, "share of co-partners' weekly value an opportunist captures")
@@ -339,7 +342,7 @@ class ValueCoefficients(Section):
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.62, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.65, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -363,7 +366,9 @@ class ShockCoefficients(Section):
 class TurnoverCoefficients(Section):
     """Submodel turnover (sim/mechanisms/turnover.py)."""
 
-    replacement_trust: Unit = _f(0.2, "interpersonal trust a newcomer starts with")
+    replacement_trust: Unit = _f(
+        0.2, "interpersonal trust a newcomer starts with before any handover (never above the old)"
+    )
     familiarity_loss: Unit = _f(0.5, "share of familiarity lost when a manager leaves, no handover")
     handover_none: Unit = _f(0.1, "knowledge handed over without an alliance function")
     handover_central_function: Unit = _f(0.5, "handover by a central alliance function")
@@ -419,14 +424,18 @@ class ReviewCoefficients(Section):
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
     recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
-    grace_weeks: int = _f(26, "operating weeks before value is judged (reviews only weigh trust)", ge=0)
+    grace_weeks: int = _f(
+        26, "operating weeks before value is judged (until then the value term counts as on target)", ge=0
+    )
 
 
 class FormationCoefficients(Section):
     """Submodel formation (sim/mechanisms/formation.py), partner choice in ongoing mode."""
 
     complementarity_preference: NonNeg = _f(3.0, "logit weight of expected complementarity")
-    prior_trust_preference: NonNeg = _f(4.0, "logit weight of trust left by a previous alliance")
+    prior_trust_preference: NonNeg = _f(
+        4.0, "logit weight of trust left by a previous alliance, relative to a stranger's"
+    )
 
 
 class Coefficients(Section):
@@ -468,7 +477,8 @@ class Scenario(Section):
             )
         if self.formation.mode == "cohort":
             seats = self.firms.count * self.formation.max_alliances_per_firm
-            avg = 2 + self.formation.multi_partner_share * (self.formation.max_partners - 2) / 2
+            # a multi-partner alliance has 3..max_partners partners, uniformly
+            avg = 2 + self.formation.multi_partner_share * (self.formation.max_partners - 1) / 2
             if self.formation.n_alliances * avg > seats:
                 raise ValueError(
                     f"formation.n_alliances ({self.formation.n_alliances}) needs about "

@@ -7,16 +7,18 @@ number (mean `formation.rate_per_week`) every week. Either way one alliance form
    active alliances).
 2. Partners are added one at a time, each drawn among the other firms with a free seat with
    probability proportional to exp(complementarity_preference * complementarity with the
-   initiator + prior_trust_preference * trust left by a previous alliance with it), so firms
-   prefer complementary partners and partners they already trust: repeat ties happen (Gulati).
+   initiator + prior_trust_preference * how much more it trusts it than a stranger, after a
+   previous alliance), so firms prefer complementary partners and partners they already trust:
+   repeat ties happen (Gulati).
 3. The alliance is a dyad, or with chance `multi_partner_share` has 3..max_partners partners;
    it is horizontal with chance `horizontal_share`, formed top-down without strategic insight with
    chance `top_down_share`, and has a planned term drawn from `term_weeks`.
 4. Perceived complementarity is the mean over partner pairs of a pair trait; actual
    complementarity is lower for top-down alliances (`top_down_complementarity`) unless an insight
    workshop recovers part of it. Expectations are set from the perceived value.
-5. Trust starts near `trust.initial_mean`, or from what a previous alliance of the same partners
-   left (`repeat_partner_carryover`); familiarity starts from their joint history.
+5. Trust starts near `trust.initial_mean`; for repeat partners it is a blend that gives
+   `repeat_partner_carryover` weight to the trust they parted with. Familiarity starts from their
+   joint history.
 6. Each side is run by the firm's least loaded manager. A risk clinic at launch is held if the
    governance asks for one.
 """
@@ -31,28 +33,36 @@ from sim.mechanisms.friction import kogut_singh
 from sim.mechanisms.value import expected_rate
 from sim.state import NEGOTIATE
 
+MIN_OBJECTIVE = 1.0  # value units: an objective is never zero or negative
+
 # draw indices in the `formation` stream, per formation
 _DRAW_INITIATOR, _DRAW_KIND, _DRAW_TOP_DOWN, _DRAW_SIZE, _DRAW_SIZE_N, _DRAW_TERM = range(6)
 _DRAW_PARTNER0 = 16  # + seat number
-_DRAW_PAIR = 4000  # pair complementarity (week -1, entity = pair)
 
 
 def pair_complementarity(world, a: int, b: np.ndarray) -> np.ndarray:
-    """Perceived complementarity of firm `a` with each firm in `b` (symmetric, fixed per pair)."""
+    """Perceived complementarity of firm `a` with each firm in `b` (symmetric, fixed per pair).
+
+    Normal with the scenario's mean and sd, clipped to [0.05, 1]; the draw is addressed by the
+    pair (stream `pairs`), so it is the same whenever the two firms consider each other.
+    """
     b = np.asarray(b, dtype=np.int64)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    n = world.firms.count
-    z = world.streams.normal("formation", lo * n + hi, -1, draw=_DRAW_PAIR)
+    z = world.streams.pair_normal("pairs", np.minimum(a, b), np.maximum(a, b))
     dist = world.scenario.formation.complementarity
     return np.clip(dist.mean + dist.sd * z, 0.05, 1.0)
 
 
-def prior_trust(world, a: int, candidates: np.ndarray) -> np.ndarray:
+def trust_advantage(world, a: int, candidates: np.ndarray) -> np.ndarray:
+    """How much more firm `a` trusts each candidate than a stranger, from their last alliance.
+
+    Strangers count 0; a former partner counts (trust at parting - trust.initial_mean), so one
+    that parted on bad terms is avoided, not preferred.
+    """
     hist = world.firms.partner_history.get(a)
     out = np.zeros(candidates.shape[0])
     if hist:
-        lookup = {g: t for g, (_, t) in hist.items()}
-        out = np.array([lookup.get(int(g), 0.0) for g in candidates])
+        start = world.coef.trust.initial_mean
+        out = np.array([hist[g][1] - start if g in hist else 0.0 for g in candidates.tolist()])
     return out
 
 
@@ -83,7 +93,7 @@ def choose_partners(world, entity: int, week: int, n_partners: int) -> list[int]
         cands = free[~np.isin(free, group)]
         logit = c.complementarity_preference * pair_complementarity(
             world, initiator, cands
-        ) + c.prior_trust_preference * prior_trust(world, initiator, cands)
+        ) + c.prior_trust_preference * trust_advantage(world, initiator, cands)
         w = np.exp(logit - logit.max())
         u = float(s.uniform("formation", ent, week, _DRAW_PARTNER0 + seat)[0])
         group.append(int(cands[_pick(w, u)]))
@@ -191,7 +201,11 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
             if known:
                 carried[row, k] = np.mean([t for _, t in known])
                 history_years[row] = max(history_years[row], max(y for y, _ in known))
-    trust0 = np.maximum(base, tc.repeat_partner_carryover * carried)
+    # repeat partners start from a blend of a fresh start and the trust they parted with
+    known = carried > 0
+    trust0 = np.where(
+        known, tc.repeat_partner_carryover * carried + (1 - tc.repeat_partner_carryover) * base, base
+    )
     al.trust_org[rows] = np.where(member, trust0, 0.0)
     al.trust_ip[rows] = np.where(member, trust0, 0.0)
     al.trust_ceiling[rows] = 1.0
@@ -203,7 +217,8 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
     invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
     al.expected_rate[rows] = np.where(member, rate[:, None], 0.0)
-    al.expected_total[rows] = np.where(member, (rate * operate_weeks - invest)[:, None], 0.0)
+    objective = np.maximum(rate * operate_weeks - invest, MIN_OBJECTIVE)
+    al.expected_total[rows] = np.where(member, objective[:, None], 0.0)
 
     world.events.log(week, world.ids(rows), "formed", value=perceived)
 

@@ -9,8 +9,10 @@ intelligence and proactiveness, the partners' mean organisational trust and the 
 alliance capability, each with its weight. `mode_factor` depends on the conflict-resolution mode:
 
 * `collaborative`: joint problem solving; each issue solved builds trust a little.
-* `escalation`: issues older than `escalation_age_weeks` go up the line every week and are settled
-  with `escalation_resolve`, at a trust cost per issue escalated.
+* `escalation`: when the open issues' mean age exceeds `escalation_age_weeks`, the backlog goes up
+  the line (that week and every week it stays that old); each escalated issue is settled with
+  `escalation_resolve`, and each costs organisational trust (`trust_per_escalation`). Issues are
+  tracked as a count with a mean age, so the whole backlog escalates together.
 * `ad_hoc`: no method: the lowest factor and nothing else.
 
 A steering committee, if the governance has one, meets every `steering_interval_weeks` and

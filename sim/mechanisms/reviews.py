@@ -7,8 +7,9 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
 2. Satisfaction = value_weight * min(realised / expected value, 1.5) + trust_weight * trust, with
    value counted from launch (or the last restructuring) and judged only after `grace_weeks`
    of operation; before that the value term counts as on target.
-3. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with chance
-   logistic((threshold - satisfaction - exit_margin) / exit_temperature). Acting, it restructures
+3. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with a chance that
+   rises smoothly from 0 with its dissatisfaction (`act_probability`: a logistic curve centred
+   at `exit_margin`, scale `exit_temperature`, rescaled to start at 0). Acting, it restructures
    with chance restructure_base + restructure_proactive * its manager's proactiveness (proactive
    leaders renegotiate rather than walk away) if trust and the count of past restructurings allow,
    and otherwise exits: the alliance fails, with the reason given by `sim.outcome.failure_reason`.
@@ -25,6 +26,7 @@ import numpy as np
 from sim import outcome as oc
 from sim.mechanisms import lifecycle
 from sim.mechanisms import trust as trust_mech
+from sim.mechanisms.formation import MIN_OBJECTIVE
 from sim.state import OPERATE, RESTRUCTURE
 
 
@@ -45,9 +47,21 @@ def satisfaction(ratio, trust, coef) -> np.ndarray:
 
 
 def act_probability(sat, coef) -> np.ndarray:
-    """Chance an unhappy partner acts (restructures or exits) at this review."""
-    x = (coef.satisfaction_threshold - sat - coef.exit_margin) / coef.exit_temperature
-    return np.where(sat < coef.satisfaction_threshold, 1.0 / (1.0 + np.exp(-x)), 0.0)
+    """Chance a partner acts (restructures or exits) at this review.
+
+    0 while satisfied; for dissatisfaction d = threshold - satisfaction > 0 it rises smoothly
+    from 0 along a logistic curve centred at `exit_margin` with scale `exit_temperature`,
+    rescaled so that it starts at exactly 0 and tends to 1.
+    """
+    d = coef.satisfaction_threshold - np.asarray(sat, dtype=np.float64)
+    t = coef.exit_temperature
+
+    def logistic(x):
+        return 1.0 / (1.0 + np.exp(-x))
+
+    floor = logistic(-coef.exit_margin / t)
+    p = (logistic((d - coef.exit_margin) / t) - floor) / (1.0 - floor)
+    return np.where(d > 0, np.clip(p, 0.0, 1.0), 0.0)
 
 
 def _ratio(world, rows):
@@ -171,7 +185,8 @@ def restructure(world, rows: np.ndarray) -> None:
     remaining = np.maximum(al.start_week[rows] + al.term_weeks[rows] - week - c.restructure_weeks, 0)[:, None]
     al.realized[rows] -= np.where(member, c.restructure_cost, 0.0)
     al.expected_rate[rows] = np.where(member, new_rate, 0.0)
-    al.expected_total[rows] = np.where(member, al.realized[rows] + new_rate * remaining, 0.0)
+    objective = np.maximum(al.realized[rows] + new_rate * remaining, MIN_OBJECTIVE)
+    al.expected_total[rows] = np.where(member, objective, 0.0)
     al.phase[rows] = RESTRUCTURE
     al.phase_until[rows] = week + c.restructure_weeks
     al.restructures[rows] += 1

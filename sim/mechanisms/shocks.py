@@ -69,7 +69,9 @@ def hold_clinic(world, rows: np.ndarray) -> None:
     member = al.member[rows]
     al.clinic_coverage[rows] = 1.0
     trust_mech.apply_to(al, rows, member, c.clinic_trust_gain, c.clinic_trust_gain)
-    al.realized[rows] -= np.where(member, c.clinic_cost, 0.0)
+    cost = np.where(member, c.clinic_cost, 0.0)
+    al.realized[rows] -= cost
+    al.realized_operating[rows] -= cost
     world.events.log(
         world.week, world.ids(rows), "risk_clinic", value=al.slot_mean(al.trust_org[rows], member)
     )

@@ -3,9 +3,12 @@
 Every change to trust anywhere in the model goes through these functions, so the asymmetry
 (`erosion_to_growth`), the ceiling and the [0, 1] bounds hold everywhere by construction.
 
-* `build(t, push, ceiling)`: t moves the share `push` of the way to its ceiling.
-* `erode(t, push, ratio)`: t loses the share `ratio * push` of itself; the same push that would
-  build trust by x takes away about ratio * x (Slovic's asymmetry; ratio 3 by default).
+* `build(t, push, ceiling)`: t moves the share `push` of the way to its ceiling (growth is
+  proportional to the room left).
+* `erode(t, push, ratio)`: t loses the share `ratio * push` of itself (loss is proportional to the
+  trust there is to lose). At mid-range trust (t = ceiling / 2) the same push takes away exactly
+  `ratio` times what it would add (Slovic's asymmetry; ratio 3 by default); high trust has more
+  to lose and less room to grow, so there the asymmetry is stronger.
 * `betray(t, ceiling, drop, scar)`: a detected betrayal cuts trust by `drop` and lowers the
   ceiling for good to `scar`.
 * `pull(t, target, rate)`: t moves the share `rate` of the way toward `target`.
@@ -56,7 +59,11 @@ def co_partner_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
 def backlog_push(
     open_issues: np.ndarray, open_age: np.ndarray, per_issue: float, age_scale: float
 ) -> np.ndarray:
-    """Weekly erosion push from open issues: per issue, doubling every `age_scale` weeks of age."""
+    """Weekly erosion push from open issues: per issue, growing linearly with mean age.
+
+    An issue `age_scale` weeks old pushes twice as hard as a new one, 2 * age_scale weeks old
+    three times as hard.
+    """
     return per_issue * open_issues * (1.0 + open_age / age_scale)
 
 

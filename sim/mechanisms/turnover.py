@@ -9,7 +9,7 @@ hiring and, if the firm has one, by coaching from its alliance function.
 In every alliance the position runs, the relationship partly restarts: the interpersonal trust
 between the new manager and the counterparts falls to
 
-    replacement_trust + handover * (old trust - replacement_trust)
+    min(old trust, replacement_trust + handover * (old trust - replacement_trust))
 
 and familiarity loses `familiarity_loss * (1 - handover)` of itself, where `handover` depends on
 the firm's alliance function (centres of excellence and communities of practice hand over most).
@@ -34,7 +34,8 @@ def handover_share(function_type: np.ndarray, coef) -> np.ndarray:
 
 
 def restarted_trust(old: np.ndarray, handover: np.ndarray, replacement: float) -> np.ndarray:
-    return replacement + handover * (old - replacement)
+    """Trust in a relationship after a manager change: never higher than before."""
+    return np.minimum(old, replacement + handover * (old - replacement))
 
 
 def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.ndarray]:

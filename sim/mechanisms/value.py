@@ -4,9 +4,9 @@ While operating, an alliance creates
 
     V = value_scale * complementarity * geometric_mean(effort) * coordination
 
-where coordination = (coordination_base + coordination_trust * mean trust
-                      + coordination_capability * mean alliance capability of the partners)
-                     * exp(-backlog_drag * open issues) * rigidity_penalty(role clarity).
+where coordination = min(1, (coordination_base + coordination_trust * mean trust
+                              + coordination_capability * mean alliance capability)
+                             * exp(-backlog_drag * open issues) * rigidity_penalty(role clarity)).
 
 The geometric mean makes every partner's effort matter: one partner coasting drags the whole
 alliance down. V is split equally; an opportunistic partner also captures `appropriation` of each
@@ -27,15 +27,16 @@ from sim.state import INVEST, OPERATE, RESTRUCTURE
 
 
 def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability=0.0) -> np.ndarray:
-    """Coordination quality (1 is perfect): trust, capability, backlog and role rigidity."""
-    return (
+    """Coordination quality in [0, 1] (1 is perfect): trust, capability, backlog and role rigidity."""
+    return np.minimum(
+        1.0,
         (
             coef.coordination_base
             + coef.coordination_trust * mean_trust
             + coef.coordination_capability * mean_capability
         )
         * np.exp(-coef.backlog_drag * open_issues)
-        * rigidity
+        * rigidity,
     )
 
 
