@@ -56,32 +56,36 @@ def _unknown_key_message(path: list[str], key: str) -> str:
     return msg + f"; allowed in {where}: {', '.join(allowed)}"
 
 
-def format_validation_error(err: ValidationError, source: str = "") -> str:
-    """One readable line per problem: key, what is wrong, what was given."""
+def format_validation_error(err: ValidationError, source: str = "", override_keys=()) -> str:
+    """One readable line per problem: where it came from, the key, what is wrong, what was given.
+
+    Problems with a key set by an override are labelled `--set KEY`, the others with `source`.
+    """
     lines = []
     for problem in err.errors():
         loc = [str(p) for p in problem.get("loc", ()) if not str(p).startswith("function-after")]
         # pydantic adds the union branch name ('str', 'dict[...]', literal type) to locations
         loc = [p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")]
         key = ".".join(loc) or "(scenario)"
+        from_override = any(key == k or key.startswith(k + ".") for k in override_keys)
+        origin = "--set " if from_override else (f"{source}: " if source else "")
         kind = problem.get("type", "")
         if kind == "extra_forbidden":
-            lines.append(_unknown_key_message(loc[:-1], loc[-1]))
+            lines.append(origin + _unknown_key_message(loc[:-1], loc[-1]))
             continue
         msg = problem.get("msg", "invalid value")
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
         given = problem.get("input")
-        text = f"{key}: {msg}"
+        text = f"{origin}{key}: {msg}"
         if kind not in ("missing",) and not isinstance(given, (dict, BaseModel)):
             text += f" (got {given!r})"
         lines.append(text)
     # a union (e.g. alliance_function) reports one line per branch: keep them, de-duplicated
     unique = list(dict.fromkeys(lines))
-    prefix = f"{source}: " if source else ""
     if len(unique) == 1:
-        return prefix + unique[0]
-    return prefix + "invalid scenario:\n  " + "\n  ".join(unique)
+        return unique[0]
+    return "invalid scenario:\n  " + "\n  ".join(unique)
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
@@ -175,7 +179,7 @@ def build_scenario(
     try:
         return Scenario.model_validate(base)
     except ValidationError as err:
-        raise ScenarioError(format_validation_error(err, source)) from None
+        raise ScenarioError(format_validation_error(err, source, tuple(overrides or ()))) from None
 
 
 def _plain(obj):

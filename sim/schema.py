@@ -13,6 +13,7 @@ No mechanism holds a number of its own: every coefficient is here, with its defa
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -30,7 +31,8 @@ RISK_CLINIC_MODES = ("none", "launch", "periodic")
 class Section(BaseModel):
     """Base of every schema section: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # strict: no silent coercion (true is not 1, "2" is not 2); YAML and --set values are typed
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
 def _f(default, description: str, **bounds):
@@ -457,7 +459,10 @@ class Coefficients(Section):
 class Scenario(Section):
     """A complete, validated scenario: what is simulated and with which coefficients."""
 
-    name: str = _f("baseline", "short name of the scenario")
+    name: str = Field(
+        "baseline",
+        description="short name of the scenario (letters, digits, '_', '-', '.'); the default output folder",
+    )
     description: str = _f("", "what the scenario stands for")
     simulation: Simulation = Field(default_factory=Simulation)
     formation: Formation = Field(default_factory=Formation)
@@ -467,6 +472,15 @@ class Scenario(Section):
     environment: Environment = Field(default_factory=Environment)
     output: Output = Field(default_factory=Output)
     coefficients: Coefficients = Field(default_factory=Coefficients)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", value):
+            raise ValueError(
+                "a name has 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit"
+            )
+        return value
 
     @model_validator(mode="after")
     def _enough_firms(self):

@@ -332,7 +332,10 @@ def test_unwritable_result_file_is_reported(capsys, tmp_path):
 def test_scenario_name_that_would_leave_results_is_refused(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert_usage_error(
-        *run(capsys, "run", str(BASELINE), *QUICK_SETS, "--set", "name=../escape"), "'../escape'", "--out"
+        *run(capsys, "run", str(BASELINE), *QUICK_SETS, "--set", "name=../escape"),
+        "--set name",
+        "'../escape'",
+        "letters, digits",
     )
     assert list(tmp_path.iterdir()) == []
 

@@ -64,9 +64,7 @@ def test_unknown_top_level_section(tmp_path):
 
 
 def test_unknown_override_key():
-    with pytest.raises(
-        ScenarioError, match="unknown key 'firms.cuont'.*did you mean 'firms.count'"
-    ):
+    with pytest.raises(ScenarioError, match="unknown key 'firms.cuont'.*did you mean 'firms.count'"):
         build_scenario({}, {"firms.cuont": 3})
 
 
@@ -99,9 +97,7 @@ def test_bad_choice_lists_allowed_values():
 
 def test_alliance_function_accepts_type_or_shares():
     assert (
-        build_scenario(
-            {}, {"firms.alliance_function": "center_of_excellence"}
-        ).firms.alliance_function
+        build_scenario({}, {"firms.alliance_function": "center_of_excellence"}).firms.alliance_function
         == "center_of_excellence"
     )
     mix = {"none": 0.5, "central_function": 0.5}
@@ -207,3 +203,33 @@ def test_set_dotted_creates_sections():
 def test_empty_path_segment_is_refused():
     with pytest.raises(ScenarioError, match="bad key"):
         set_dotted({}, "firms..count", 3)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("simulation.horizon_weeks", True),
+        ("governance.role_clarity", True),
+        ("governance.meeting_interval_weeks", "2"),
+        ("governance.steering_committee", 1),
+    ],
+)
+def test_no_silent_coercion(key, value):
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        build_scenario({}, {key: value})
+
+
+def test_override_errors_are_labelled_as_set_not_as_the_file(tmp_path):
+    path = write(tmp_path, "governance: {role_clarity: 0.5}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path, {"governance.role_clarity": 2})
+    assert str(err.value).startswith("--set governance.role_clarity:")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, "governance: {role_clarity: 3}\n", "bad.yaml"))
+    assert str(err.value).startswith(f"{tmp_path / 'bad.yaml'}: governance.role_clarity:")
+
+
+@pytest.mark.parametrize("name", ["../up", "a/b", "", "-dash", "x" * 101])
+def test_names_are_safe_folder_names(name):
+    with pytest.raises(ScenarioError, match="letters, digits"):
+        build_scenario({"name": name})
