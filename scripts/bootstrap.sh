@@ -33,7 +33,10 @@ if [ ! -x "$VENV/bin/python" ] || ! python_ok "$VENV/bin/python"; then
 fi
 
 stamp="$VENV/.installed-pyproject"
-if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp"; then
+installed_ok() {  # the packages import from outside the checkout (the editable install is live)
+  (cd / && "$PWD/$VENV/bin/python" -c 'import sim, experiments.cli; sim.AllianceModel' >/dev/null 2>&1)
+}
+if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp" || ! installed_ok; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
   cp pyproject.toml "$stamp"
