@@ -34,7 +34,8 @@ fi
 
 stamp="$VENV/.installed-pyproject"
 installed_ok() {  # the packages import from outside the checkout (the editable install is live)
-  (cd / && "$PWD/$VENV/bin/python" -c 'import sim, experiments.cli; sim.AllianceModel' >/dev/null 2>&1)
+  local py; py="$(cd "$VENV" && pwd)/bin/python"
+  (cd / && "$py" -c 'import sim, experiments.cli; sim.AllianceModel' >/dev/null 2>&1)
 }
 if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp" || ! installed_ok; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
