@@ -144,7 +144,7 @@ class AllianceModel(mesa.Model):
         shocks.apply(w)
         friction.apply(w)
         meetings.apply(w)
-        resolution.between_meetings(w)
+        resolution.apply(w)
         trust.weekly_update(w)
         contribution.apply(w)
         value.apply(w)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.state import slot_all
+
 OUTCOMES = ("success", "failure", "restructured", "censored")
 SUCCESS, FAILURE, RESTRUCTURED, CENSORED = range(4)
 
@@ -32,7 +34,7 @@ def objectives_met(
 ) -> np.ndarray:
     """True for alliances (rows) where every used partner slot met its objectives."""
     met = realized >= objective_share * expected_total
-    return np.all(met | ~member, axis=1)
+    return slot_all(met | ~member)
 
 
 def term_outcome(all_met: np.ndarray, restructures: np.ndarray) -> np.ndarray:

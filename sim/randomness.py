@@ -59,7 +59,7 @@ STREAMS = (
     # shocks: entity alliance id (and -1 for market-wide shocks); draws 0 occurrence, 1 severity,
     # 2 conflicts raised
     "shocks",
-    "turnover",  # entity: manager position, "week" = the holder's number; length of stay
+    "turnover",  # pair (manager position, the holder's number); length of stay
 )
 
 
@@ -136,15 +136,24 @@ class Streams:
         x ^= self.key(stream)
         return _mix(x)
 
-    def pair_normal(self, stream: str, low, high) -> np.ndarray:
-        """Standard normal numbers addressed by pairs of ids (each below 2**31), one per pair."""
-        low = np.asarray(low, dtype=np.int64).astype(np.uint64)
-        x = (low << np.uint64(32)) | np.asarray(high, dtype=np.int64).astype(np.uint64)
+    def pair_uniform(self, stream: str, first, second) -> np.ndarray:
+        """Uniforms addressed by pairs of non-negative ids (each below 2**32), one per pair.
+
+        For streams whose draws belong to a pair of entities rather than an entity and a week
+        (a pair of firms; a manager position and its holder's number).
+        """
+        x = np.asarray(first, dtype=np.int64).astype(np.uint64) << np.uint64(32)
+        x |= np.asarray(second, dtype=np.int64).astype(np.uint64) & _LOW32
         x *= _GOLDEN
         _mix(x)
         x ^= self.key(stream)
-        u = (_mix(x) >> _S11).astype(np.float64) * _TO_UNIT
-        return ndtri(np.clip(u, 1e-16, 1 - 1e-16))
+        out = (_mix(x) >> _S11).astype(np.float64)
+        out *= _TO_UNIT
+        return out
+
+    def pair_normal(self, stream: str, first, second) -> np.ndarray:
+        """Standard normal numbers addressed by pairs of ids."""
+        return ndtri(np.clip(self.pair_uniform(stream, first, second), 1e-16, 1 - 1e-16))
 
     def uniform_block(self, stream: str, ids, week: int, draws) -> np.ndarray:
         """Uniforms for several draw indices at once: shape (len(draws), len(ids)).
@@ -191,50 +200,88 @@ class Streams:
         return binomial_from_uniform(self.uniform(stream, ids, week, draw), n, p)
 
 
+def _as_array(x, shape, dtype) -> np.ndarray:
+    x = np.asarray(x, dtype=dtype)
+    return x if x.shape == shape else np.broadcast_to(x, shape)
+
+
 def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
-    """Inverse-CDF Poisson: the smallest k with P(X <= k) > u. Vectorised over u and lam."""
+    """Inverse-CDF Poisson: the smallest k with P(X <= k) > u. Vectorised over u and lam.
+
+    Only the entries not yet settled are carried through the loop, so the common case (most
+    entries 0 or 1) costs a few array operations.
+    """
     u = np.asarray(u, dtype=np.float64)
-    lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
-    if np.any(lam < 0):
+    lam = _as_array(lam, u.shape, np.float64)
+    if u.size and lam.min() < 0:
         raise ValueError("Poisson mean must be >= 0")
     k = np.zeros(u.shape, dtype=np.int64)
-    if u.size == 0:
-        return k
     pmf = np.exp(-lam)
-    cdf = pmf.copy()
-    todo = u >= cdf
+    idx = np.flatnonzero(u >= pmf)  # entries with k >= 1
+    if idx.size == 0:
+        return k
+    uu, ll, f = u.ravel()[idx], lam.ravel()[idx], pmf.ravel()[idx]
+    cdf = f.copy()
+    flat = k.ravel()
     j = 0
-    while todo.any():
+    while idx.size:
         j += 1
-        pmf = pmf * lam / j
-        cdf = cdf + pmf
-        k += todo
-        todo &= u >= cdf
-        if j > 1000:  # numerical floor: cdf can stall just below 1 for large means
+        f = f * ll / j
+        cdf = cdf + f
+        flat[idx] = j
+        more = uu >= cdf
+        if j > 1000:  # numerical floor: the cdf can stall just below 1 for large means
             break
+        if not more.all():
+            idx, uu, ll, f, cdf = idx[more], uu[more], ll[more], f[more], cdf[more]
     return k
 
 
 def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
-    """Inverse-CDF binomial: the smallest k with P(X <= k) > u. Vectorised over u, n and p."""
+    """Inverse-CDF binomial: the smallest k with P(X <= k) > u. Vectorised over u, n and p.
+
+    Entries with k = 0 (u below P(X = 0)) are settled at once; only the others enter the loop,
+    which carries just the entries not yet settled.
+    """
     u = np.asarray(u, dtype=np.float64)
-    n = np.broadcast_to(np.asarray(n, dtype=np.int64), u.shape)
-    p = np.clip(np.broadcast_to(np.asarray(p, dtype=np.float64), u.shape), 0.0, 1.0)
+    n = _as_array(n, u.shape, np.int64)
     k = np.zeros(u.shape, dtype=np.int64)
     if u.size == 0:
         return k
-    q = 1.0 - p
-    certain = p >= 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pmf = np.where(certain, 0.0, q**n)
-        cdf = pmf.copy()
-        todo = (u >= cdf) & (n > 0) & ~certain
+    if np.ndim(p) == 0:  # one chance for all: P(X = 0) from a small table of powers
+        p = min(max(float(p), 0.0), 1.0)
+        if p == 0.0:
+            return k
+        if p == 1.0:
+            return n.copy()
+        pmf = ((1.0 - p) ** np.arange(int(n.max()) + 1))[n]
+        ratio_all = p / (1.0 - p)
+        certain = None
+    else:
+        p = np.clip(_as_array(p, u.shape, np.float64), 0.0, 1.0)
+        certain = p >= 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pmf = np.exp(n * np.log1p(-p))  # P(X = 0); nan where p = 1 and n = 0 (k = 0 anyway)
+        ratio_all = None
+    idx = np.flatnonzero(u >= pmf)  # entries with k >= 1 (never n = 0: P(X = 0) = 1 there)
+    if certain is not None and certain.any():
+        idx = idx[~certain.ravel()[idx]]
+    if idx.size:
+        uu, nn, f = u.ravel()[idx], n.ravel()[idx], pmf.ravel()[idx]
+        ratio = ratio_all if ratio_all is not None else p.ravel()[idx] / (1.0 - p.ravel()[idx])
+        cdf = f.copy()
+        flat = k.ravel()
         j = 0
-        ratio = np.where(certain, 0.0, p / np.where(q > 0, q, 1.0))
-        while todo.any():
-            pmf = pmf * (n - j) / (j + 1) * ratio
+        while idx.size:
+            f = f * ((nn - j) / (j + 1)) * ratio
             j += 1
-            cdf = cdf + pmf
-            k += todo
-            todo &= (u >= cdf) & (k < n)
-    return np.where(certain, n, k)
+            cdf = cdf + f
+            flat[idx] = j
+            more = (uu >= cdf) & (j < nn)
+            if not more.all():
+                idx, uu, nn, f, cdf = idx[more], uu[more], nn[more], f[more], cdf[more]
+                if ratio_all is None:
+                    ratio = ratio[more]
+    if certain is not None and certain.any():
+        k = np.where(certain, n, k)
+    return k

@@ -138,6 +138,48 @@ _SLOT_FIELDS = {
 COLUMN_NAMES = (*_ALLIANCE_FIELDS, *_SLOT_FIELDS)
 
 
+# Reductions over the (few) partner slots of each row. numpy's axis=1 reductions are slow for an
+# inner dimension of 2 or 3, so these add the slot columns one by one.
+
+
+def slot_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over slots (values of unused slots must already be 0)."""
+    total = values[:, 0].astype(np.float64 if values.dtype == np.bool_ else values.dtype, copy=True)
+    for k in range(1, values.shape[1]):
+        total += values[:, k]
+    return total
+
+
+def slot_min(values: np.ndarray) -> np.ndarray:
+    """Minimum over slots (give unused slots +inf)."""
+    out = values[:, 0].copy()
+    for k in range(1, values.shape[1]):
+        np.minimum(out, values[:, k], out=out)
+    return out
+
+
+def slot_max(values: np.ndarray) -> np.ndarray:
+    """Maximum over slots (give unused slots -inf)."""
+    out = values[:, 0].copy()
+    for k in range(1, values.shape[1]):
+        np.maximum(out, values[:, k], out=out)
+    return out
+
+
+def slot_any(flags: np.ndarray) -> np.ndarray:
+    out = flags[:, 0].copy()
+    for k in range(1, flags.shape[1]):
+        out |= flags[:, k]
+    return out
+
+
+def slot_all(flags: np.ndarray) -> np.ndarray:
+    out = flags[:, 0].copy()
+    for k in range(1, flags.shape[1]):
+        out &= flags[:, k]
+    return out
+
+
 class _Columns:
     """A growable set of named columns: per-alliance vectors and per-slot matrices."""
 
@@ -166,8 +208,9 @@ class _Columns:
     @staticmethod
     def slot_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
         """Mean over the used partner slots of each row."""
-        counts = member.sum(axis=1)
-        return np.where(member, values, 0.0).sum(axis=1) / np.maximum(counts, 1)
+        if member.shape[1] == 2:  # two slots: every alliance has both partners
+            return (values[:, 0] + values[:, 1]) * 0.5
+        return slot_sum(values * member) / np.maximum(slot_sum(member), 1)
 
     def append_rows(self, source: _Columns, rows: np.ndarray) -> np.ndarray:
         """Copy `rows` of `source` to the end of this table; return their new row numbers."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.events import EventLog
+from sim.mechanisms import resolution
 from sim.randomness import Streams
 from sim.schema import Scenario
 from sim.state import AllianceTable, FirmTable, ManagerTable
@@ -28,6 +29,7 @@ class Team:
     proactiveness: np.ndarray
     influence: np.ndarray
     capability: np.ndarray
+    score: np.ndarray  # (n,) their part of the issue-resolution score (submodel resolution)
 
 
 @dataclass
@@ -42,6 +44,9 @@ class World:
     events: EventLog
     week: int = 0
     team: Team | None = field(default=None)
+    # this week's meetings (set by submodel meetings, read by submodel resolution), per running row
+    meeting_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    meeting_surface: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def coef(self):
@@ -63,15 +68,20 @@ class World:
         return ids[:, None] * SLOT_STRIDE + np.arange(self.alliances.max_partners)[None, :]
 
     def refresh_team(self) -> None:
-        """Gather this week's manager traits and firm capability for every running slot."""
+        """Start a week: gather manager traits and firm capability per slot; no meetings yet."""
         al, mgr, n = self.alliances, self.managers, self.alliances.n
         member = al.member[:n]
         m_index = np.where(member, al.manager[:n], 0)
         f_index = np.where(member, al.firm[:n], 0)
-        self.team = Team(
+        team = Team(
             skill=mgr.skill[m_index],
             emotional_intelligence=mgr.emotional_intelligence[m_index],
             proactiveness=mgr.proactiveness[m_index],
             influence=mgr.influence[m_index],
             capability=self.firms.capability[f_index],
+            score=np.zeros(n),
         )
+        team.score = resolution.team_score(team, member, self.coef.resolution)
+        self.team = team
+        self.meeting_today = np.zeros(n, dtype=bool)
+        self.meeting_surface = np.zeros(n)

@@ -31,7 +31,7 @@ from sim.mechanisms import shocks
 from sim.mechanisms.contribution import incentive_index
 from sim.mechanisms.friction import kogut_singh
 from sim.mechanisms.value import expected_rate
-from sim.state import NEGOTIATE
+from sim.state import NEGOTIATE, slot_max, slot_min
 
 MIN_OBJECTIVE = 1.0  # value units: an objective is never zero or negative
 
@@ -179,8 +179,8 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
         f.culture[firms], member, world.coef.friction.reference_culture_variance
     )
     risk = f.risk_tolerance[firms]
-    al.risk_mismatch[rows] = np.where(member, risk, -np.inf).max(axis=1) - np.where(member, risk, np.inf).min(
-        axis=1
+    al.risk_mismatch[rows] = slot_max(np.where(member, risk, -np.inf)) - slot_min(
+        np.where(member, risk, np.inf)
     )
 
     perceived = al.perceived_complementarity[rows]

@@ -8,7 +8,8 @@ person). At a meeting:
   `virtual_weight` online, and q is the manager's mean of skill and emotional intelligence;
 * organisational trust grows by `organisational_gain * w`, familiarity by `familiarity_gain * w`;
 * a share of hidden issues is surfaced (`surface_in_person` / `surface_virtual`) and the open
-  issues are worked on (submodel resolution);
+  issues are worked on: the meeting is one of the week's resolution channels (submodel
+  resolution, which runs next, draws the numbers);
 * each partner pays the meeting's cost (`cost_in_person` / `cost_virtual`) out of its realised
   value: more meetings are not free, which is what gives the meeting interval an optimum.
 """
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.mechanisms import resolution
 from sim.mechanisms import trust as trust_mech
-from sim.mechanisms.friction import add_open
 
 
 def is_due(weeks_since_start: np.ndarray, interval: int) -> np.ndarray:
@@ -68,20 +67,14 @@ def apply(world) -> None:
     al.familiarity[rows] += c.familiarity_gain * w[:, 0] * (1.0 - al.familiarity[rows])
     al.meetings_held[rows] += 1
 
-    # surface hidden issues
-    share = np.where(in_person, c.surface_in_person, c.surface_virtual)
-    surfaced = world.streams.binomial("meetings", ids, week, al.hidden_issues[rows], share)
-    al.hidden_issues[rows] -= surfaced
-    add_open(al, rows, surfaced)
-    raised = surfaced > 0
-    world.events.log(week, ids[raised], "issues_raised", value=surfaced[raised])
+    # what the meeting does to this week's issue flow (submodel resolution)
+    world.meeting_today[rows] = True
+    world.meeting_surface[rows] = np.where(in_person, c.surface_in_person, c.surface_virtual)
 
     # the cost of meeting, to every partner
     cost = np.where(member, np.where(in_person, c.cost_in_person, c.cost_virtual)[:, None], 0.0)
     al.realized[rows] -= cost
     al.realized_operating[rows] -= cost
-
-    resolution.at_meeting(world, rows)
 
     mean_ip = al.slot_mean(al.trust_ip[rows], member)
     world.events.log(week, ids[in_person], "meeting_in_person", value=mean_ip[in_person])

@@ -1,25 +1,29 @@
-"""Submodel resolution: open issues get resolved, escalated, or left to age.
+"""Submodel resolution: each week hidden issues come into the open and open issues get resolved.
 
-The chance that one open issue is resolved at a meeting is
+Issue flow in a week (friction adds new hidden issues and eruptions before this):
 
-    p = base_at_meeting * mode_factor * (1 + score), clipped to [0, max_probability]
-
-where `score` adds, each centred on 0.5, the team's mean collaboration skill, emotional
-intelligence and proactiveness, the partners' mean organisational trust and the firms' mean
-alliance capability, each with its weight. `mode_factor` depends on the conflict-resolution mode:
-
-* `collaborative`: joint problem solving; each issue solved builds trust a little.
-* `escalation`: when the open issues' mean age exceeds `escalation_age_weeks`, the backlog goes up
-  the line (that week and every week it stays that old); each escalated issue is settled with
-  `escalation_resolve`, and each costs organisational trust (`trust_per_escalation`). Issues are
-  tracked as a count with a mean age, so the whole backlog escalates together.
-* `ad_hoc`: no method: the lowest factor and nothing else.
-
-A steering committee, if the governance has one, meets every `steering_interval_weeks` and
-resolves each open issue with `steering_committee` (before the mode factor). Between meetings,
-issues are worked on day to day with `day_to_day_share` of a meeting's chance each week, and
-proactive managers raise hidden issues before they fester (`proactive_surface_per_week`).
-Open issues age one week per week; their erosion of trust is in submodel trust.
+1. Surfacing: each hidden issue is raised with chance
+       1 - (1 - proactive_surface_per_week * proactiveness) * (1 - surface share of a meeting)
+   where the meeting term applies only in a week with a meeting (submodel meetings sets it:
+   `surface_in_person` or `surface_virtual`). Proactive managers raise issues before they fester.
+2. Resolution: each open issue is resolved with chance 1 - product over this week's channels of
+   (1 - channel chance). The channels:
+   * a meeting, if there is one this week: p_team;
+   * day-to-day work, every week: day_to_day_share * p_team;
+   * the steering committee, if the governance has one, every `steering_interval_weeks`: the
+     same formula as p_team with base `steering_committee`;
+   * escalation (mode `escalation`): when the open issues' mean age exceeds
+     `escalation_age_weeks`, the backlog goes up the line (that week and every week it stays that
+     old): `escalation_resolve`, and each escalated issue costs organisational trust
+     (`trust_per_escalation`). Issues are tracked as a count with a mean age, so the whole
+     backlog escalates together.
+   with p_team = base_at_meeting * mode_factor * (1 + score), clipped to [0, max_probability],
+   where `score` adds, each centred on 0.5, the team's mean collaboration skill, emotional
+   intelligence and proactiveness, the partners' mean organisational trust and the firms' mean
+   alliance capability, each with its weight.
+3. In the `collaborative` mode each issue solved builds organisational trust a little
+   (`trust_per_joint_resolution`); `ad_hoc` has the lowest mode factor and nothing else.
+4. Open issues age one week; their erosion of trust is in submodel trust.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import numpy as np
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import add_open
 from sim.randomness import binomial_from_uniform
+from sim.state import AllianceTable
 
 
 def mode_factor(mode: str, coef) -> float:
@@ -54,45 +59,27 @@ def resolution_probability(
     return np.clip(b * mode_factor(mode, coef) * (1.0 + score), 0.0, coef.max_probability)
 
 
-def _team_probability(world, rows, base: float | None = None) -> np.ndarray:
-    al, team = world.alliances, world.team
-    member = al.member[rows]
-    return resolution_probability(
-        al.slot_mean(team.skill[rows], member),
-        al.slot_mean(team.emotional_intelligence[rows], member),
-        al.slot_mean(team.proactiveness[rows], member),
-        al.slot_mean(al.trust_org[rows], member),
-        al.slot_mean(team.capability[rows], member),
-        world.scenario.governance.conflict_resolution,
-        world.coef.resolution,
-        base,
+def team_score(team, member: np.ndarray, coef) -> np.ndarray:
+    """The part of the resolution score that comes from the people and firms (not trust)."""
+    mean = AllianceTable.slot_mean
+    return (
+        coef.skill_weight * (mean(team.skill, member) - 0.5)
+        + coef.emotional_intelligence_weight * (mean(team.emotional_intelligence, member) - 0.5)
+        + coef.proactiveness_weight * (mean(team.proactiveness, member) - 0.5)
+        + coef.capability_weight * (mean(team.capability, member) - 0.5)
     )
 
 
-def _resolve(world, rows, p: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Resolve a binomial number of the open issues of `rows` (u: one uniform per row)."""
-    al = world.alliances
-    n = binomial_from_uniform(u, al.open_issues[rows], p)
-    al.open_issues[rows] -= n
-    al.open_age[rows] = np.where(al.open_issues[rows] > 0, al.open_age[rows], 0.0)
-    al.issues_resolved[rows] += n
-    if world.scenario.governance.conflict_resolution == "collaborative":
-        push = (world.coef.resolution.trust_per_joint_resolution * n)[:, None]
-        trust_mech.apply_to(al, rows, al.member[rows], org_push=push)
-    done = n > 0
-    world.events.log(world.week, world.ids(rows)[done], "issues_resolved", value=n[done])
-    return n
+def combine(*chances) -> np.ndarray:
+    """Chance that at least one of several independent channels succeeds."""
+    miss = 1.0
+    for p in chances:
+        miss = miss * (1.0 - p)
+    return 1.0 - miss
 
 
-def at_meeting(world, rows: np.ndarray) -> None:
-    """Work on open issues at this week's meetings (rows: alliances meeting now)."""
-    if rows.size:
-        u = world.streams.uniform("resolution", world.ids(rows), world.week, draw=0)
-        _resolve(world, rows, _team_probability(world, rows), u)
-
-
-def between_meetings(world) -> None:
-    """Every week: proactive surfacing, steering committee, escalation, day-to-day work, ageing."""
+def apply(world) -> None:
+    """This week's surfacing, resolution (all channels together), escalation and ageing."""
     al, c, gov, week, n = (
         world.alliances,
         world.coef.resolution,
@@ -102,39 +89,56 @@ def between_meetings(world) -> None:
     )
     if n == 0:
         return
-    every = slice(0, n)
     ids = world.ids()
-    u = world.streams.uniform_block("resolution", ids, week, (1, 2, 3, 4))
+    u = world.streams.uniform_block("resolution", ids, week, (0, 1))
     team = world.team
     member = al.member[:n]
+    meeting = world.meeting_today[:n]
 
-    # proactive managers raise hidden issues before they fester
+    # 1. surfacing
     pro = al.slot_mean(team.proactiveness, member)
-    raised = binomial_from_uniform(u[0], al.hidden_issues[:n], c.proactive_surface_per_week * pro)
-    al.hidden_issues[:n] -= raised
-    add_open(al, every, raised)
-    world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
+    p_surface = combine(c.proactive_surface_per_week * pro, world.meeting_surface[:n])
+    raised = binomial_from_uniform(u[1], al.hidden_issues[:n], p_surface)
+    if raised.any():
+        al.hidden_issues[:n] -= raised
+        add_open(al, slice(0, n), raised)
+        world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
 
-    age = week - al.start_week[:n]
-    if gov.steering_committee:
-        rows = np.flatnonzero((age % gov.steering_interval_weeks == 0) & (age > 0))
-        if rows.size:
-            _resolve(world, rows, _team_probability(world, rows, base=c.steering_committee), u[1][rows])
-            world.events.log(week, ids[rows], "steering_committee", value=al.open_issues[rows])
+    # 2. resolution
+    open_now = al.open_issues[:n]
+    if open_now.any():
+        factor = mode_factor(gov.conflict_resolution, c)
+        trust = al.slot_mean(al.trust_org[:n], member)
+        score = 1.0 + team.score + c.trust_weight * (trust - 0.5)
+        p_team = np.clip(c.base_at_meeting * factor * score, 0.0, c.max_probability)
+        channels = [np.where(meeting, p_team, 0.0), c.day_to_day_share * p_team]
+        if gov.steering_committee:
+            age = week - al.start_week[:n]
+            due = (age > 0) & (age % gov.steering_interval_weeks == 0)
+            if due.any():
+                channels.append(
+                    np.where(due, np.clip(c.steering_committee * factor * score, 0.0, c.max_probability), 0.0)
+                )
+                world.events.log(week, ids[due], "steering_committee", value=open_now[due])
+        if gov.conflict_resolution == "escalation":
+            escalated = (al.open_age[:n] > c.escalation_age_weeks) & (open_now > 0)
+            if escalated.any():
+                rows = np.flatnonzero(escalated)
+                world.events.log(week, ids[rows], "issues_escalated", value=open_now[rows])
+                push = (c.trust_per_escalation * open_now[rows])[:, None]
+                trust_mech.apply_to(
+                    al, rows, member[rows], org_push=push, erode_ratio=world.coef.trust.erosion_to_growth
+                )
+                channels.append(np.where(escalated, c.escalation_resolve, 0.0))
+        solved = binomial_from_uniform(u[0], open_now, combine(*channels))
+        if solved.any():
+            al.open_issues[:n] -= solved
+            al.issues_resolved[:n] += solved
+            done = np.flatnonzero(solved)
+            world.events.log(week, ids[done], "issues_resolved", value=solved[done])
+            if gov.conflict_resolution == "collaborative":
+                push = (c.trust_per_joint_resolution * solved[done])[:, None]
+                trust_mech.apply_to(al, done, member[done], org_push=push)
 
-    if gov.conflict_resolution == "escalation":
-        rows = np.flatnonzero((al.open_age[:n] > c.escalation_age_weeks) & (al.open_issues[:n] > 0))
-        if rows.size:
-            escalated = al.open_issues[rows].copy()
-            world.events.log(week, ids[rows], "issues_escalated", value=escalated)
-            _resolve(world, rows, np.full(rows.size, c.escalation_resolve), u[2][rows])
-            push = (c.trust_per_escalation * escalated)[:, None]
-            trust_mech.apply_to(
-                al, rows, al.member[rows], org_push=push, erode_ratio=world.coef.trust.erosion_to_growth
-            )
-
-    # day-to-day work on open issues between meetings
-    _resolve(world, every, _team_probability(world, every) * c.day_to_day_share, u[3])
-
-    # ageing
+    # 4. ageing
     al.open_age[:n] = np.where(al.open_issues[:n] > 0, al.open_age[:n] + 1.0, 0.0)

@@ -27,7 +27,7 @@ from sim import outcome as oc
 from sim.mechanisms import lifecycle
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.formation import MIN_OBJECTIVE
-from sim.state import OPERATE, RESTRUCTURE
+from sim.state import OPERATE, RESTRUCTURE, slot_all, slot_any, slot_min
 
 
 def detection_probability(undetected_weeks: np.ndarray, per_review: float) -> np.ndarray:
@@ -133,9 +133,7 @@ def review(world) -> None:
     world.events.log(week, world.ids(rows[r]), "review", slot=cols, value=sat[r, cols])
 
     # early completion: every partner has realised all it expected
-    done = np.all((al.realized[rows] >= al.expected_total[rows]) | ~member, axis=1) & (
-        al.phase[rows] == OPERATE
-    )
+    done = slot_all((al.realized[rows] >= al.expected_total[rows]) | ~member) & (al.phase[rows] == OPERATE)
     if done.any():
         d = rows[done]
         lifecycle.end(world, d, np.where(al.restructures[d] > 0, oc.RESTRUCTURED, oc.SUCCESS))
@@ -162,14 +160,14 @@ def review(world) -> None:
     restructures = acts & can_restructure & prefers
     exits = acts & ~restructures
 
-    failing = exits.any(axis=1)
+    failing = slot_any(exits)
     if failing.any():
         f_ids = rows[failing]
         # the most dissatisfied of the exiting partners speaks for the exit
         slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
         _fail(world, f_ids, slot, ratio[failing][np.arange(f_ids.size), slot])
 
-    redo = restructures.any(axis=1) & ~failing
+    redo = slot_any(restructures) & ~failing
     if redo.any():
         restructure(world, rows[redo])
 
@@ -202,7 +200,7 @@ def weekly_checks(world) -> None:
         return
     member = al.member[rows]
     trust = np.where(member, al.trust_org[rows], np.inf)
-    collapsed = trust.min(axis=1) < c.trust_collapse
+    collapsed = slot_min(trust) < c.trust_collapse
     if collapsed.any():
         f_ids = rows[collapsed]
         slot = np.argmin(trust[collapsed], axis=1)

@@ -95,16 +95,16 @@ def apply(world) -> None:
         hold_clinic(world, np.flatnonzero((age > 0) & (age % gov.risk_clinic_interval_weeks == 0)))
 
     s = world.streams
-    u = s.uniform_block("shocks", world.ids(), week, (0, 1, 2))
     u_market = s.uniform_block("shocks", np.array([-1]), week, (0, 1))[:, 0]
-    own = u[0] < weekly_probability(env.shock_rate_per_year)
+    own = s.uniform("shocks", world.ids(), week, draw=0) < weekly_probability(env.shock_rate_per_year)
     market = u_market[0] < weekly_probability(env.market_shock_rate_per_year)
     rows = np.flatnonzero(own | market)
     if rows.size == 0:
         return
     ids = world.ids(rows)
+    u = s.uniform_block("shocks", ids, week, (1, 2))
     # a market shock has one severity for everybody; an own shock its own
-    sev_own = severity_from_uniform(u[1][rows], env.shock_severity)
+    sev_own = severity_from_uniform(u[0], env.shock_severity)
     if market:
         sev_market = severity_from_uniform(u_market[1], env.market_shock_severity)
         severity = np.maximum(sev_own * own[rows], sev_market)
@@ -130,7 +130,7 @@ def apply(world) -> None:
         world.coef.friction.per_risk_mismatch,
         c.clinic_conflict_cut,
     )
-    conflicts = poisson_from_uniform(u[2][rows], rate)
+    conflicts = poisson_from_uniform(u[1], rate)
     add_open(al, rows, conflicts)
     world.events.log(week, ids[conflicts > 0], "issues_raised", value=conflicts[conflicts > 0])
 

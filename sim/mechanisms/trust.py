@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.state import slot_sum
+
 
 def build(trust: np.ndarray, push, ceiling) -> np.ndarray:
     """Move trust the share `push` (clipped to [0, 1]) of the way toward `ceiling`."""
@@ -50,9 +52,11 @@ def pull(trust: np.ndarray, target: np.ndarray, rate: float, ceiling) -> np.ndar
 
 def co_partner_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
     """For each partner slot, the mean effort of its co-partners (0 where there are none)."""
-    used = np.where(member, effort, 0.0)
-    n = member.sum(axis=1, keepdims=True)
-    others = (used.sum(axis=1, keepdims=True) - used) / np.maximum(n - 1, 1)
+    if member.shape[1] == 2:  # two slots: each partner's co-partner is the other slot
+        return effort[:, ::-1].copy()
+    used = effort * member
+    n = slot_sum(member)[:, None]
+    others = (slot_sum(used)[:, None] - used) / np.maximum(n - 1, 1)
     return np.where(member, others, 0.0)
 
 

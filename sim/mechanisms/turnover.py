@@ -18,6 +18,7 @@ the firm's alliance function (centres of excellence and communities of practice 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.state import FUNCTION_TYPES
 
@@ -46,11 +47,12 @@ def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.
     training = f.training[firm]
     hiring = f.hiring_for_collaboration[firm]
     has_function = (f.function_type[firm] > 0).astype(float)
-    s = world.streams
+    z = ndtri(
+        np.clip(world.streams.uniform_block("managers", positions, week, (0, 1, 2, 3)), 1e-16, 1 - 1e-16)
+    )
 
     def draw(dist, k, boost):
-        z = s.normal("managers", positions, week, draw=k)
-        return np.clip(dist.mean + dist.sd * z + boost, 0.0, 1.0)
+        return np.clip(dist.mean + dist.sd * z[k] + boost, 0.0, 1.0)
 
     m = sc.managers
     return {
@@ -87,12 +89,8 @@ def seat(world, positions: np.ndarray, week: int) -> None:
         getattr(mgr, name)[positions] = values
     mgr.seated_week[positions] = week
     hazard = weekly_hazard(world.scenario.managers.turnover_per_year)
-    stay = np.empty(positions.shape[0], dtype=np.int64)
-    for holder in np.unique(mgr.holder[positions]):
-        sel = mgr.holder[positions] == holder
-        u = world.streams.uniform("turnover", positions[sel], int(holder))
-        stay[sel] = tenure_from_uniform(u, hazard)
-    mgr.departure_week[positions] = max(week, 0) + stay
+    u = world.streams.pair_uniform("turnover", positions, mgr.holder[positions])
+    mgr.departure_week[positions] = max(week, 0) + tenure_from_uniform(u, hazard)
 
 
 def apply(world) -> np.ndarray:
@@ -109,7 +107,9 @@ def apply(world) -> np.ndarray:
 
     # relationships the leavers ran: running alliance slots held by those positions
     n = world.n
-    rows, cols = np.nonzero(np.isin(al.manager[:n], leaving) & al.member[:n])
+    left = np.zeros(mgr.count, dtype=bool)
+    left[leaving] = True
+    rows, cols = np.nonzero(left[al.manager[:n]] & al.member[:n])
     if rows.size == 0:
         return leaving
     firm = al.firm[rows, cols]

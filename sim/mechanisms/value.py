@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.mechanisms.friction import rigidity_penalty
-from sim.state import INVEST, OPERATE, RESTRUCTURE
+from sim.state import INVEST, OPERATE, RESTRUCTURE, slot_sum
 
 
 def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability=0.0) -> np.ndarray:
@@ -41,8 +41,10 @@ def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability
 
 
 def geometric_mean_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
-    logs = np.where(member, np.log(np.maximum(effort, 1e-9)), 0.0)
-    return np.exp(logs.sum(axis=1) / np.maximum(member.sum(axis=1), 1))
+    if member.shape[1] == 2:  # two slots: both partners present
+        return np.sqrt(effort[:, 0] * effort[:, 1])
+    logs = np.log(np.maximum(effort, 1e-9)) * member
+    return np.exp(slot_sum(logs) / np.maximum(slot_sum(member), 1))
 
 
 def joint_value(complementarity, gm_effort, coord, coef) -> np.ndarray:
@@ -53,13 +55,15 @@ def shares(
     value: np.ndarray, member: np.ndarray, opportunistic: np.ndarray, appropriation: float
 ) -> np.ndarray:
     """Each partner's share of the joint value (alliances x slots); shares add up to the value."""
-    n = np.maximum(member.sum(axis=1), 1)
-    equal = np.where(member, (value / n)[:, None], 0.0)
-    honest = member & ~opportunistic
+    n = np.maximum(slot_sum(member), 1)
+    equal = (value / n)[:, None] * member
     cheats = member & opportunistic
-    n_cheats = cheats.sum(axis=1)
+    if not cheats.any():
+        return equal
+    honest = member & ~opportunistic
+    n_cheats = slot_sum(cheats)
     taken = np.where(honest & (n_cheats > 0)[:, None], appropriation * equal, 0.0)
-    pool = taken.sum(axis=1)
+    pool = slot_sum(taken)
     gain = np.where(cheats, (pool / np.maximum(n_cheats, 1))[:, None], 0.0)
     return equal - taken + gain
 
@@ -82,22 +86,22 @@ def apply(world) -> None:
         return
     phase = al.phase[:n]
     member = al.member[:n]
-    investing = (phase == INVEST)[:, None] & member
-    al.realized[:n] -= np.where(investing, c.invest_cost_per_week * al.effort[:n], 0.0)
+    investing = phase == INVEST
+    if investing.any():
+        al.realized[:n] -= (c.invest_cost_per_week * investing)[:, None] * al.effort[:n] * member
 
-    rows = np.flatnonzero((phase == OPERATE) | (phase == RESTRUCTURE))
-    if rows.size == 0:
+    operating, restructuring = phase == OPERATE, phase == RESTRUCTURE
+    if not (operating.any() or restructuring.any()):
         return
-    member = member[rows]
     coord = coordination(
-        al.slot_mean(al.trust_org[rows], member),
-        al.open_issues[rows],
+        al.slot_mean(al.trust_org[:n], member),
+        al.open_issues[:n],
         rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
         c,
-        al.slot_mean(world.team.capability[rows], member),
+        al.slot_mean(world.team.capability, member),
     )
-    v = joint_value(al.complementarity[rows], geometric_mean_effort(al.effort[rows], member), coord, c)
-    v = np.where(al.phase[rows] == RESTRUCTURE, v * c.restructure_value_factor, v)
-    s = shares(v, member, al.opportunistic[rows], world.coef.contribution.appropriation)
-    al.realized[rows] += s
-    al.realized_operating[rows] += s
+    v = joint_value(al.complementarity[:n], geometric_mean_effort(al.effort[:n], member), coord, c)
+    v *= operating + c.restructure_value_factor * restructuring  # 0 in the other phases
+    s = shares(v, member, al.opportunistic[:n], world.coef.contribution.appropriation)
+    al.realized[:n] += s
+    al.realized_operating[:n] += s
