@@ -23,6 +23,7 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from scipy import stats
 from scipy.special import ndtri
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -33,7 +34,13 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
-_LOW32 = np.uint64(0xFFFFFFFF)
+_M3 = np.uint64(0xD6E8FEB86659FD93)  # odd multiplier for the counter / second id
+
+
+def _counter(week: int, draw: int) -> np.uint64:
+    """The (week, draw) counter, spread over 64 bits: 20 bits week (+1, so -1 is 0), 12 bits draw."""
+    return np.uint64(((((week + 1) << 12) | draw) * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF)
+
 
 # stream -> what the entity id is, and the draws (`week` is the simulated week unless said otherwise)
 STREAMS = (
@@ -76,7 +83,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def seed_entropy(rng) -> int:
     """A reproducible integer seed from what a Mesa model accepts as `rng`.
 
-    int -> itself; SeedSequence -> its entropy; Generator -> 63 bits drawn from it; None -> fresh
+    int -> itself; SeedSequence -> its entropy (a spawned child: 63 bits of its own state);
+    Generator -> 63 bits drawn from it; None -> fresh
     entropy from the operating system. The returned seed is what provenance records.
     """
     if rng is None:
@@ -88,6 +96,8 @@ def seed_entropy(rng) -> int:
             raise ValueError(f"seed must be a non-negative integer, got {int(rng)}")
         return int(rng)
     if isinstance(rng, np.random.SeedSequence):
+        if rng.spawn_key:  # a child of another sequence: its own state, not the parent's entropy
+            return int(rng.generate_state(1, np.uint64)[0] >> np.uint64(1))
         entropy = rng.entropy
         if isinstance(entropy, (int, np.integer)):
             return int(entropy)
@@ -127,24 +137,24 @@ class Streams:
             raise ValueError("draw index must be in [0, 4096)")
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
-        # counter: 20 bits week (+1 so that -1 = initialisation is 0), 12 bits draw, 32 bits id
+        # the id (any 64-bit integer) and the (week, draw) counter are spread by two different odd
+        # multipliers and combined, then hashed twice with the stream's key in between
         x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
-        x &= _LOW32
-        x |= np.uint64(((week + 1) << 44) | (draw << 32))
         x *= _GOLDEN
+        x ^= _counter(week, draw)
         _mix(x)
         x ^= self.key(stream)
         return _mix(x)
 
     def pair_uniform(self, stream: str, first, second) -> np.ndarray:
-        """Uniforms addressed by pairs of non-negative ids (each below 2**32), one per pair.
+        """Uniforms addressed by pairs of integer ids, one per pair.
 
         For streams whose draws belong to a pair of entities rather than an entity and a week
         (a pair of firms; a manager position and its holder's number).
         """
-        x = np.asarray(first, dtype=np.int64).astype(np.uint64) << np.uint64(32)
-        x |= np.asarray(second, dtype=np.int64).astype(np.uint64) & _LOW32
+        x = np.asarray(first, dtype=np.int64).astype(np.uint64)
         x *= _GOLDEN
+        x ^= np.asarray(second, dtype=np.int64).astype(np.uint64) * _M3
         _mix(x)
         x ^= self.key(stream)
         out = (_mix(x) >> _S11).astype(np.float64)
@@ -165,10 +175,8 @@ class Streams:
             raise ValueError("draw index must be in [0, 4096)")
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
-        x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
-        x &= _LOW32
-        x = x[None, :] | ((draws << np.uint64(32)) | np.uint64((week + 1) << 44))[:, None]
-        x *= _GOLDEN
+        x = np.asarray(ids, dtype=np.int64).astype(np.uint64) * _GOLDEN
+        x = x[None, :] ^ np.array([_counter(week, int(d)) for d in draws], dtype=np.uint64)[:, None]
         _mix(x)
         x ^= self.key(stream)
         _mix(x)
@@ -200,6 +208,11 @@ class Streams:
         return binomial_from_uniform(self.uniform(stream, ids, week, draw), n, p)
 
 
+_SUM_LIMIT = 50.0  # Poisson means above this go to scipy (exp(-mean) and long sums are unsafe)
+_STEP_LIMIT = 200  # summation steps before handing what is left to scipy
+_PMF_FLOOR = 1e-280  # P(X = 0) below this is too close to underflow for summation
+
+
 def _as_array(x, shape, dtype) -> np.ndarray:
     x = np.asarray(x, dtype=dtype)
     return x if x.shape == shape else np.broadcast_to(x, shape)
@@ -217,7 +230,10 @@ def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
         raise ValueError("Poisson mean must be >= 0")
     k = np.zeros(u.shape, dtype=np.int64)
     pmf = np.exp(-lam)
-    idx = np.flatnonzero(u >= pmf)  # entries with k >= 1
+    idx = np.flatnonzero((u >= pmf) & (lam <= _SUM_LIMIT))  # entries with k >= 1, by summation
+    large = np.flatnonzero(lam > _SUM_LIMIT)
+    if large.size:  # exp(-lam) underflows or the sum gets long: scipy's exact inverse instead
+        k.ravel()[large] = stats.poisson.ppf(u.ravel()[large], lam.ravel()[large]).astype(np.int64)
     if idx.size == 0:
         return k
     uu, ll, f = u.ravel()[idx], lam.ravel()[idx], pmf.ravel()[idx]
@@ -230,10 +246,11 @@ def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
         cdf = cdf + f
         flat[idx] = j
         more = uu >= cdf
-        if j > 1000:  # numerical floor: the cdf can stall just below 1 for large means
-            break
         if not more.all():
             idx, uu, ll, f, cdf = idx[more], uu[more], ll[more], f[more], cdf[more]
+        if j >= _STEP_LIMIT and idx.size:  # the summed cdf stalls below u (u next to 1)
+            flat[idx] = stats.poisson.ppf(uu, ll).astype(np.int64)
+            break
     return k
 
 
@@ -266,6 +283,12 @@ def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
     idx = np.flatnonzero(u >= pmf)  # entries with k >= 1 (never n = 0: P(X = 0) = 1 there)
     if certain is not None and certain.any():
         idx = idx[~certain.ravel()[idx]]
+    hard = pmf.ravel()[idx] < _PMF_FLOOR  # P(X = 0) underflows (large n): scipy's exact inverse
+    if hard.any():
+        h = idx[hard]
+        pp = p if np.ndim(p) == 0 else p.ravel()[h]
+        k.ravel()[h] = stats.binom.ppf(u.ravel()[h], n.ravel()[h], pp).astype(np.int64)
+        idx = idx[~hard]
     if idx.size:
         uu, nn, f = u.ravel()[idx], n.ravel()[idx], pmf.ravel()[idx]
         ratio = ratio_all if ratio_all is not None else p.ravel()[idx] / (1.0 - p.ravel()[idx])
@@ -282,6 +305,10 @@ def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
                 idx, uu, nn, f, cdf = idx[more], uu[more], nn[more], f[more], cdf[more]
                 if ratio_all is None:
                     ratio = ratio[more]
+            if j >= _STEP_LIMIT and idx.size:  # long tails or a stalled sum: scipy's exact inverse
+                pp = p if np.ndim(p) == 0 else p.ravel()[idx]
+                flat[idx] = stats.binom.ppf(uu, nn, pp).astype(np.int64)
+                break
     if certain is not None and certain.any():
         k = np.where(certain, n, k)
     return k
