@@ -251,7 +251,9 @@ def test_ongoing_formation_forms_over_time_and_repeats_ties():
 
 def test_cohort_respects_seat_limit_and_warns_when_short():
     with pytest.warns(UserWarning, match="could form: too few firms had a free seat"):
-        m = AllianceModel(rng=1, formation__n_alliances=30, firms__count=30, formation__max_alliances_per_firm=2)
+        m = AllianceModel(
+            rng=1, formation__n_alliances=30, firms__count=30, formation__max_alliances_per_firm=2
+        )
     assert m.world.firms.active_alliances.max() <= 2
     assert m.world.alliances.formed < 30
 
