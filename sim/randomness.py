@@ -42,6 +42,12 @@ def _counter(week: int, draw: int) -> np.uint64:
     return np.uint64(((((week + 1) << 12) | draw) * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF)
 
 
+def _counters(week: int, draws: tuple[int, ...]) -> np.ndarray:
+    return np.array(
+        [((((week + 1) << 12) | d) * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF for d in draws], dtype=np.uint64
+    )
+
+
 # stream -> what the entity id is, and the draws (`week` is the simulated week unless said otherwise)
 STREAMS = (
     # formation: entity k = the week's k-th new alliance (draws 0-5: initiator, kind, top-down,
@@ -139,8 +145,7 @@ class Streams:
             raise ValueError("week must be in [-1, 2**20 - 1)")
         # the id (any 64-bit integer) and the (week, draw) counter are spread by two different odd
         # multipliers and combined, then hashed twice with the stream's key in between
-        x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
-        x *= _GOLDEN
+        x = np.asarray(ids, dtype=np.int64).view(np.uint64) * _GOLDEN
         x ^= _counter(week, draw)
         _mix(x)
         x ^= self.key(stream)
@@ -170,13 +175,12 @@ class Streams:
 
         Row i equals `uniform(stream, ids, week, draws[i])`; one pass of hashing instead of many.
         """
-        draws = np.asarray(draws, dtype=np.uint64)
-        if draws.size and (draws.max() >= 4096):
+        if not all(0 <= d < 4096 for d in draws):
             raise ValueError("draw index must be in [0, 4096)")
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
-        x = np.asarray(ids, dtype=np.int64).astype(np.uint64) * _GOLDEN
-        x = x[None, :] ^ np.array([_counter(week, int(d)) for d in draws], dtype=np.uint64)[:, None]
+        x = np.asarray(ids, dtype=np.int64).view(np.uint64) * _GOLDEN
+        x = x[None, :] ^ _counters(week, tuple(int(d) for d in draws))[:, None]
         _mix(x)
         x ^= self.key(stream)
         _mix(x)
@@ -210,6 +214,7 @@ class Streams:
 
 _SUM_LIMIT = 50.0  # Poisson means above this go to scipy (exp(-mean) and long sums are unsafe)
 _STEP_LIMIT = 200  # summation steps before handing what is left to scipy
+_P_BELOW_ONE = 1.0 - 2.0**-52
 _PMF_FLOOR = 1e-280  # P(X = 0) below this is too close to underflow for summation
 
 
@@ -277,8 +282,7 @@ def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
     else:
         p = np.clip(_as_array(p, u.shape, np.float64), 0.0, 1.0)
         certain = p >= 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pmf = np.exp(n * np.log1p(-p))  # P(X = 0); nan where p = 1 and n = 0 (k = 0 anyway)
+        pmf = np.exp(n * np.log1p(-np.minimum(p, _P_BELOW_ONE)))  # P(X = 0) (certain ones aside)
         ratio_all = None
     idx = np.flatnonzero(u >= pmf)  # entries with k >= 1 (never n = 0: P(X = 0) = 1 there)
     if certain is not None and certain.any():

@@ -43,16 +43,21 @@ def apply(world) -> None:
 
 
 def record_partnership(world, rows: np.ndarray) -> None:
-    """Bank partner-specific experience and parting trust for the pairs of alliances that ended."""
+    """Bank partner-specific experience and parting trust for the pairs of alliances that ended.
+
+    For each pair of partners: joint alliance-years add up; the trust they part with (the mean of
+    the two partners' organisational trust) replaces any earlier one.
+    """
     al, hist = world.alliances, world.firms.partner_history
-    for a in rows.tolist():
-        slots = np.flatnonzero(al.member[a])
-        years = (world.week - al.start_week[a]) / 52.0
+    years = ((world.week - al.start_week[rows]) / 52.0).tolist()
+    firms = al.firm[rows].tolist()
+    trust = al.trust_org[rows].tolist()
+    member = al.member[rows].tolist()
+    for y, fs, ts, ms in zip(years, firms, trust, member):
+        slots = [k for k, used in enumerate(ms) if used]
         for i in slots:
+            row = hist.setdefault(fs[i], {})
             for j in slots:
-                if i == j:
-                    continue
-                fi, fj = int(al.firm[a, i]), int(al.firm[a, j])
-                trust = float(0.5 * (al.trust_org[a, i] + al.trust_org[a, j]))
-                prev_years = hist.get(fi, {}).get(fj, (0.0, 0.0))[0]
-                hist.setdefault(fi, {})[fj] = (prev_years + years, trust)
+                if i != j:
+                    prev = row.get(fs[j])
+                    row[fs[j]] = ((prev[0] if prev else 0.0) + y, 0.5 * (ts[i] + ts[j]))

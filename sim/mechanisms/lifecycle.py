@@ -61,7 +61,9 @@ def end(world, rows: np.ndarray, outcome, reason=-1, exiting_slot=-1) -> None:
     al.reason[rows] = reason
     al.exiting_slot[rows] = exiting_slot
     member = al.member[rows]
-    np.add.at(world.firms.active_alliances, al.firm[rows][member], -1)
-    np.add.at(world.managers.load, al.manager[rows][member], -1)
+    firms = world.firms.active_alliances
+    firms -= np.bincount(al.firm[rows][member], minlength=firms.shape[0])
+    load = world.managers.load
+    load -= np.bincount(al.manager[rows][member], minlength=load.shape[0])
     learning.record_partnership(world, rows)
     world.events.log(world.week, world.ids(rows), "ended", value=np.broadcast_to(outcome, rows.shape))

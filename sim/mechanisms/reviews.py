@@ -101,19 +101,16 @@ def detect_opportunism(world, rows: np.ndarray) -> None:
     world.events.log(
         world.week, world.ids(rows[hit]), "opportunism_detected", slot=cols, value=weeks[hit, cols]
     )
-    for r in np.unique(hit):
-        a = rows[r]
-        victims = al.member[a] & ~caught[r]
-        if not victims.any():
-            continue
-        for arr in (al.trust_org, al.trust_ip):
-            new_t, new_c = trust_mech.betray(
-                arr[a, victims], al.trust_ceiling[a, victims], tc.betrayal_drop, tc.betrayal_ceiling
-            )
-            arr[a, victims] = new_t
-        al.trust_ceiling[a, victims] = new_c
-        al.betrayed_week[a, victims] = world.week
-        al.betrayals[a] += 1
+    betrayed = np.unique(hit)
+    r = rows[betrayed]
+    victims = al.member[r] & ~caught[betrayed]
+    ceiling = al.trust_ceiling[r]
+    for arr in (al.trust_org, al.trust_ip):
+        new_t, new_c = trust_mech.betray(arr[r], ceiling, tc.betrayal_drop, tc.betrayal_ceiling)
+        arr[r] = np.where(victims, new_t, arr[r])
+    al.trust_ceiling[r] = np.where(victims, new_c, ceiling)
+    al.betrayed_week[r] = np.where(victims, world.week, al.betrayed_week[r])
+    al.betrayals[r] += slot_any(victims)
 
 
 def review(world) -> None:
