@@ -131,7 +131,7 @@ class Alliance(mesa.Agent):
 
     def __init__(self, model, alliance_id: int):
         super().__init__(model)
-        self.alliance_id = alliance_id  # row in AllianceTable
+        self.alliance_id = alliance_id  # stable id (order of formation); rows move, ids do not
 
     @property
     def _loc(self):

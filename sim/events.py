@@ -16,7 +16,7 @@ EVENT_KINDS: dict[str, str] = {
     "phase": "new lifecycle phase (index into sim.state.PHASES)",
     "meeting_in_person": "mean interpersonal trust after the meeting",
     "meeting_virtual": "mean interpersonal trust after the meeting",
-    "steering_committee": "open issues after the committee",
+    "steering_committee": "open issues the committee faced (before the week's resolution)",
     "issues_raised": "number of issues that came into the open",
     "issue_erupted": "number of hidden issues that erupted into conflict",
     "issues_resolved": "number of issues resolved",

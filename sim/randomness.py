@@ -4,10 +4,11 @@ Every random number the model uses is a pure function of
 
     (run seed, stream name, entity id, week, draw index)
 
-computed by a counter-based generator: the 64-bit counter packs (week, draw, entity id) and is
-hashed together with the stream's key by two rounds of the SplitMix64 finaliser (the mixing used
-by Java's SplittableRandom and by numpy's SeedSequence-style seeding). Stream keys come from
-`numpy.random.SeedSequence(seed)` with one spawn key per stream name.
+computed by a counter-based generator: the entity id (any 64-bit integer) times an odd constant is
+combined with the (week, draw) counter times another, and hashed with the stream's key by two
+rounds of the SplitMix64 finaliser (the mixing of Java's SplittableRandom). Stream keys come from
+`numpy.random.SeedSequence(seed)` with one spawn key per stream name. Some streams address a pair
+of entities instead of an entity and a week (`pair_uniform`).
 
 Why not one `numpy.random.Generator` per run: with a sequential generator a change to one lever
 (say, more frequent meetings that end some alliances earlier) changes how many numbers are drawn,
@@ -63,9 +64,7 @@ STREAMS = (
     "managers",
     "trust_init",  # entity: alliance id x 8 + partner slot, week of formation; initial trust
     "friction",  # entity: alliance id; draw 0 new hidden issues, 1 eruptions
-    "meetings",  # entity: alliance id; surfacing of hidden issues at a meeting
-    # resolution: entity alliance id; draws 0 at meetings, 1 proactive raising, 2 steering
-    # committee, 3 escalation, 4 day-to-day
+    # resolution: entity alliance id; draw 0 resolution (all channels), 1 surfacing
     "resolution",
     "contribution",  # entity: alliance id x 8 + partner slot; opportunism
     "reviews",  # entity: alliance id x 8 + partner slot; draws 0 detection, 1 acting, 2 restructure

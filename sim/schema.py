@@ -341,10 +341,13 @@ class ValueCoefficients(Section):
     top_down_complementarity: Unit = _f(
         0.55, "complementarity left in a top-down alliance without a strategic insight"
     )
+    min_objective: NonNeg = _f(
+        1.0, "smallest objective a partner sets, value units (an objective is never zero or negative)"
+    )
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.65, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.67, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
 
 
@@ -397,8 +400,9 @@ class LearningCoefficients(Section):
     manager_skill_per_year: Unit = _f(
         0.04, "share of the gap to full skill a manager closes per year in the job"
     )
+    max_initial_familiarity: Unit = _f(0.8, "most familiarity a repeat alliance can start with")
     partner_familiarity_per_year: Unit = _f(
-        0.25, "familiarity a repeat alliance starts with per year of joint history (capped at 0.8)"
+        0.25, "familiarity a repeat alliance starts with per year of joint history"
     )
 
 
@@ -411,7 +415,10 @@ class ReviewCoefficients(Section):
     exit_temperature: Annotated[float, Field(gt=0.0)] = _f(
         0.2, "softness of the exit decision (logistic scale)"
     )
-    exit_margin: NonNeg = _f(0.15, "dissatisfaction at which exit is a coin flip")
+    exit_margin: NonNeg = _f(
+        0.15,
+        "centre of the logistic curve of acting on dissatisfaction (before it is rescaled to start at 0)",
+    )
     restructure_base: Unit = _f(0.15, "chance an unhappy partner restructures rather than exits")
     restructure_proactive: Unit = _f(0.5, "extra chance for a fully proactive leader")
     restructure_min_trust: Unit = _f(0.25, "no restructuring below this trust")

@@ -101,7 +101,7 @@ _ALLIANCE_FIELDS = {
     "open_issues": (np.int64, 0),
     "open_age": (np.float64, 0.0),  # mean age of open issues, weeks
     "meetings_held": (np.int32, 0),
-    "operate_weeks": (np.int32, 0),  # operating weeks since launch or the last restructuring
+    "operate_weeks": (np.int32, 0),  # weeks since the alliance last entered operate
     "restructures": (np.int32, 0),
     "clinic_coverage": (np.float64, 0.0),  # how current the agreed risk responses are, [0, 1]
     "drift_week": (np.int32, -(10**6)),  # week of the last strategic shift by a shock
@@ -128,7 +128,7 @@ _SLOT_FIELDS = {
     "expected_rate": (np.float64, 0.0),  # expected value per operating week
     "expected_total": (np.float64, 0.0),  # objective over the whole term (value units)
     "realized": (np.float64, 0.0),  # realised value so far, net of costs
-    "realized_operating": (np.float64, 0.0),  # since launch or the last restructuring
+    "realized_operating": (np.float64, 0.0),  # realised since it last entered operate
     # the firm's traits that never change during a run, copied at launch for speed
     "incentives": (np.float64, 0.0),  # incentive index (formal and informal combined)
     "consistency": (np.float64, 0.0),  # leadership consistency

@@ -1,8 +1,8 @@
 """The World: everything a submodel reads and updates, handed to each in turn every week.
 
 Submodels work on the running alliances, rows [0, n) of `alliances` (see sim.state). Within a
-week n is fixed: formation adds rows at the start, and alliances that end are only marked until
-`alliances.compact()` at the end of the week.
+week n is fixed: alliances that end are only marked until `alliances.compact()` near the end of
+the week, and formation (ongoing mode) adds rows after that, for the next week.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def test_ids_beyond_32_bits_do_not_alias(streams):
 
 
 def test_uniform_in_unit_interval(streams):
-    u = streams.uniform("meetings", IDS, 3)
+    u = streams.uniform("friction", IDS, 3)
     assert u.dtype == np.float64
     assert u.min() >= 0.0 and u.max() < 1.0
     assert u.mean() == pytest.approx(0.5, abs=0.005)
@@ -350,7 +350,7 @@ def test_binomial_large_n():
 
 
 def test_binomial_mixed_small_and_large_n_and_u_next_to_one(streams):
-    u = streams.uniform("meetings", IDS[:4000], 1)
+    u = streams.uniform("friction", IDS[:4000], 1)
     n = np.where(IDS[:4000] % 2 == 0, 4, 3000)
     p = np.where(IDS[:4000] % 3 == 0, 0.7, 0.2)
     np.testing.assert_array_equal(binomial_from_uniform(u, n, p),

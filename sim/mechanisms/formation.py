@@ -33,8 +33,6 @@ from sim.mechanisms.friction import kogut_singh
 from sim.mechanisms.value import expected_rate
 from sim.state import NEGOTIATE, slot_max, slot_min
 
-MIN_OBJECTIVE = 1.0  # value units: an objective is never zero or negative
-
 # draw indices in the `formation` stream, per formation
 _DRAW_INITIATOR, _DRAW_KIND, _DRAW_TOP_DOWN, _DRAW_SIZE, _DRAW_SIZE_N, _DRAW_TERM = range(6)
 _DRAW_PARTNER0 = 16  # + seat number
@@ -193,16 +191,17 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
         tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0
     )
     carried = np.zeros_like(base)
+    known = np.zeros(base.shape, dtype=bool)  # this partner has allied with a co-partner before
     history_years = np.zeros(rows.shape[0])
     for row, group in enumerate(groups):
         for k, firm in enumerate(group):
             hist = f.partner_history.get(firm, {})
-            known = [hist[g] for g in group if g != firm and g in hist]
-            if known:
-                carried[row, k] = np.mean([t for _, t in known])
-                history_years[row] = max(history_years[row], max(y for y, _ in known))
+            past = [hist[g] for g in group if g != firm and g in hist]
+            if past:
+                known[row, k] = True
+                carried[row, k] = np.mean([t for _, t in past])
+                history_years[row] = max(history_years[row], max(y for y, _ in past))
     # repeat partners start from a blend of a fresh start and the trust they parted with
-    known = carried > 0
     trust0 = np.where(
         known, tc.repeat_partner_carryover * carried + (1 - tc.repeat_partner_carryover) * base, base
     )
@@ -210,14 +209,16 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     al.trust_ip[rows] = np.where(member, trust0, 0.0)
     al.trust_ceiling[rows] = 1.0
     lc = world.coef.learning
-    al.familiarity[rows] = np.minimum(0.8, lc.partner_familiarity_per_year * history_years)
+    al.familiarity[rows] = np.minimum(
+        lc.max_initial_familiarity, lc.partner_familiarity_per_year * history_years
+    )
 
     # expectations over the term
     rate = expected_rate(perceived, al.n_partners[rows], vc)
     operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
     invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
     al.expected_rate[rows] = np.where(member, rate[:, None], 0.0)
-    objective = np.maximum(rate * operate_weeks - invest, MIN_OBJECTIVE)
+    objective = np.maximum(rate * operate_weeks - invest, vc.min_objective)
     al.expected_total[rows] = np.where(member, objective[:, None], 0.0)
 
     world.events.log(week, world.ids(rows), "formed", value=perceived)

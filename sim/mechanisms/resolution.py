@@ -44,29 +44,39 @@ def mode_factor(mode: str, coef) -> float:
     }[mode]
 
 
-def resolution_probability(
-    skill, ei, proactiveness, trust, capability, mode: str, coef, base: float | None = None
-) -> np.ndarray:
-    """Chance that one open issue is resolved (arrays over alliances)."""
-    score = (
+def people_score(skill, ei, proactiveness, capability, coef):
+    """The part of the resolution score from the people and the firms, each term centred on 0.5."""
+    return (
         coef.skill_weight * (skill - 0.5)
         + coef.emotional_intelligence_weight * (ei - 0.5)
         + coef.proactiveness_weight * (proactiveness - 0.5)
-        + coef.trust_weight * (trust - 0.5)
         + coef.capability_weight * (capability - 0.5)
     )
+
+
+def resolution_chance(score, mode: str, coef, base: float | None = None) -> np.ndarray:
+    """Chance that one open issue is resolved through a channel with this base, given the score."""
     b = coef.base_at_meeting if base is None else base
     return np.clip(b * mode_factor(mode, coef) * (1.0 + score), 0.0, coef.max_probability)
 
 
+def resolution_probability(
+    skill, ei, proactiveness, trust, capability, mode: str, coef, base: float | None = None
+) -> np.ndarray:
+    """Chance that one open issue is resolved (arrays over alliances of team means)."""
+    score = people_score(skill, ei, proactiveness, capability, coef) + coef.trust_weight * (trust - 0.5)
+    return resolution_chance(score, mode, coef, base)
+
+
 def team_score(team, member: np.ndarray, coef) -> np.ndarray:
-    """The part of the resolution score that comes from the people and firms (not trust)."""
+    """`people_score` of each running alliance's team (read once a week; trust is added each week)."""
     mean = AllianceTable.slot_mean
-    return (
-        coef.skill_weight * (mean(team.skill, member) - 0.5)
-        + coef.emotional_intelligence_weight * (mean(team.emotional_intelligence, member) - 0.5)
-        + coef.proactiveness_weight * (mean(team.proactiveness, member) - 0.5)
-        + coef.capability_weight * (mean(team.capability, member) - 0.5)
+    return people_score(
+        mean(team.skill, member),
+        mean(team.emotional_intelligence, member),
+        mean(team.proactiveness, member),
+        mean(team.capability, member),
+        coef,
     )
 
 
@@ -107,18 +117,15 @@ def apply(world) -> None:
     # 2. resolution
     open_now = al.open_issues[:n]
     if open_now.any():
-        factor = mode_factor(gov.conflict_resolution, c)
-        trust = al.slot_mean(al.trust_org[:n], member)
-        score = 1.0 + team.score + c.trust_weight * (trust - 0.5)
-        p_team = np.clip(c.base_at_meeting * factor * score, 0.0, c.max_probability)
+        mode = gov.conflict_resolution
+        score = team.score + c.trust_weight * (al.slot_mean(al.trust_org[:n], member) - 0.5)
+        p_team = resolution_chance(score, mode, c)
         channels = [np.where(meeting, p_team, 0.0), c.day_to_day_share * p_team]
         if gov.steering_committee:
             age = week - al.start_week[:n]
             due = (age > 0) & (age % gov.steering_interval_weeks == 0)
             if due.any():
-                channels.append(
-                    np.where(due, np.clip(c.steering_committee * factor * score, 0.0, c.max_probability), 0.0)
-                )
+                channels.append(np.where(due, resolution_chance(score, mode, c, c.steering_committee), 0.0))
                 world.events.log(week, ids[due], "steering_committee", value=open_now[due])
         if gov.conflict_resolution == "escalation":
             escalated = (al.open_age[:n] > c.escalation_age_weeks) & (open_now > 0)

@@ -4,16 +4,18 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
 
 1. Opportunism since the last review is found with chance 1 - (1 - detection_per_review)^weeks;
    a detected act is a betrayal of the co-partners (submodel trust: trust cut, lasting ceiling).
-2. Satisfaction = value_weight * min(realised / expected value, 1.5) + trust_weight * trust, with
-   value counted from launch (or the last restructuring) and judged only after `grace_weeks`
-   of operation; before that the value term counts as on target.
-3. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with a chance that
+2. If every partner of an operating alliance has already realised all it expected, the alliance
+   ends early, successfully (restructured, if it was renegotiated); the others go on.
+3. Satisfaction = value_weight * min(realised / expected value, 1.5) + trust_weight * trust, with
+   value counted since the alliance last entered the operate phase (after investing, or after a
+   restructuring) and judged only after `grace_weeks` of operation; before that the value term
+   counts as on target.
+4. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with a chance that
    rises smoothly from 0 with its dissatisfaction (`act_probability`: a logistic curve centred
    at `exit_margin`, scale `exit_temperature`, rescaled to start at 0). Acting, it restructures
    with chance restructure_base + restructure_proactive * its manager's proactiveness (proactive
    leaders renegotiate rather than walk away) if trust and the count of past restructurings allow,
    and otherwise exits: the alliance fails, with the reason given by `sim.outcome.failure_reason`.
-4. If every partner has already realised all it expected, the alliance ends early, successfully.
 
 Every week, not only at reviews: a partner whose trust falls below `trust_collapse` exits at once,
 and an alliance that reaches its planned term ends with the outcome `sim.outcome.term_outcome`.
@@ -26,7 +28,6 @@ import numpy as np
 from sim import outcome as oc
 from sim.mechanisms import lifecycle
 from sim.mechanisms import trust as trust_mech
-from sim.mechanisms.formation import MIN_OBJECTIVE
 from sim.state import OPERATE, RESTRUCTURE, slot_all, slot_any, slot_min
 
 
@@ -180,7 +181,7 @@ def restructure(world, rows: np.ndarray) -> None:
     remaining = np.maximum(al.start_week[rows] + al.term_weeks[rows] - week - c.restructure_weeks, 0)[:, None]
     al.realized[rows] -= np.where(member, c.restructure_cost, 0.0)
     al.expected_rate[rows] = np.where(member, new_rate, 0.0)
-    objective = np.maximum(al.realized[rows] + new_rate * remaining, MIN_OBJECTIVE)
+    objective = np.maximum(al.realized[rows] + new_rate * remaining, world.coef.value.min_objective)
     al.expected_total[rows] = np.where(member, objective, 0.0)
     al.phase[rows] = RESTRUCTURE
     al.phase_until[rows] = week + c.restructure_weeks

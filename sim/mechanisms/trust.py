@@ -12,7 +12,7 @@ Every change to trust anywhere in the model goes through these functions, so the
 * `betray(t, ceiling, drop, scar)`: a detected betrayal cuts trust by `drop` and lowers the
   ceiling for good to `scar`.
 * `pull(t, target, rate)`: t moves the share `rate` of the way toward `target`.
-* `weekly_update(world, ids)`: open issues erode trust, faster the older they are; partners
+* `weekly_update(world)`: open issues erode trust, faster the older they are; partners
   come to trust co-partners they see putting in effort (`observed_effort_gain` x the co-partners'
   effort last week, Klos & Nooteboom's trust that adapts to observed loyalty); and organisational
   trust drifts toward the managers' interpersonal trust.
