@@ -77,6 +77,17 @@ def _clock() -> float:
     return time.perf_counter()
 
 
+def _timing(t0: float, t1: float, t2: float, work: int) -> dict:
+    """Construction and run times of one model and its work rate (per second of run time)."""
+    return {
+        "construct_s": t1 - t0,
+        "run_s": t2 - t1,
+        "work": work,
+        "rate": work / (t2 - t1),
+        "rate_incl_construct": work / (t2 - t0),
+    }
+
+
 def run_boltzmann(seed: int, width: int, height: int) -> dict:
     """One Boltzmann run: construction and the 100 steps timed apart."""
     gc.collect()
@@ -87,14 +98,7 @@ def run_boltzmann(seed: int, width: int, height: int) -> dict:
         model.step()
     t2 = _clock()
     agents = len(model.agents)
-    work = agents * BOLTZMANN_STEPS
-    return {
-        "construct_s": t1 - t0,
-        "run_s": t2 - t1,
-        "work": work,
-        "rate": work / (t2 - t1),
-        "rate_incl_construct": work / (t2 - t0),
-    }
+    return _timing(t0, t1, t2, agents * BOLTZMANN_STEPS)
 
 
 def run_alliance(scenario, seed: int) -> dict:
@@ -106,13 +110,8 @@ def run_alliance(scenario, seed: int) -> dict:
     model.run()
     t2 = _clock()
     out = model.outcomes()
-    work = int(out["duration_weeks"].sum())
     return {
-        "construct_s": t1 - t0,
-        "run_s": t2 - t1,
-        "work": work,
-        "rate": work / (t2 - t1),
-        "rate_incl_construct": work / (t2 - t0),
+        **_timing(t0, t1, t2, int(out["duration_weeks"].sum())),
         "steps": int(model.steps),
         "alliances": int(len(out)),
         "outcomes": {str(k): int(v) for k, v in out["outcome"].value_counts().items()},
