@@ -298,7 +298,3 @@ class AllianceTable(_Columns):
         out[self.alliance_id[: self.n]] = live
         out[self.archive.alliance_id[: self.archive.n]] = ended
         return out
-
-    def rows_of(self, alliance_ids: np.ndarray) -> np.ndarray:
-        """Running rows of these alliance ids (-1 for those that ended)."""
-        return self._row_of[np.asarray(alliance_ids, dtype=np.int64)]
