@@ -22,11 +22,13 @@ from typing import Any
 from experiments.outputs import FILES, write_run
 from experiments.provenance import DISTRIBUTION, package_version
 from experiments.stats import wilson_interval
+from experiments.store import StoreError
 from sim import REASONS, AllianceModel, Scenario, ScenarioError, load_scenario, parse_assignment
 
 PROG = "alliance-sim"
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 DEFAULT_SEED = 0
 RESULTS_DIR = Path("results")
 WEEKS_PER_YEAR = 365.25 / 7
@@ -201,9 +203,134 @@ def duration_line(median_weeks: float) -> str:
     )
 
 
+# --------------------------------------------------------------------------- sweep
+
+
+def add_sweep_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim sweep`."""
+    parser = subparsers.add_parser(
+        "sweep",
+        allow_abbrev=False,
+        help="run an experiment: every design point, replicated, into a resumable results folder",
+        description="Run every design point of an experiment spec with its replications, on every "
+        "core, writing each run to DIR as it completes. Run the same command again after an "
+        "interruption (even a kill) to finish the remaining runs; completed runs are never repeated.",
+        epilog="DIR gets manifest.json (spec as resolved, seeds, versions, commit), spec.yaml, "
+        "points.parquet, runs/, outcomes/ (and timeseries/, events/ if the spec keeps them) with one "
+        "parquet file per run, and summary.csv. A DIR made by a different spec is refused.",
+    )
+    parser.add_argument(
+        "spec",
+        metavar="SPEC",
+        type=Path,
+        help="experiment spec YAML, e.g. configs/experiments/governance.yaml",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/<experiment name>)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: every core; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--replications", type=int, metavar="R", help="replications per design point (default: the spec's)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a base-scenario value by its dotted path for every design point, e.g. "
+        "--set formation.n_alliances=100; repeatable; not a factor of the experiment",
+    )
+    parser.add_argument("--retry-failed", action="store_true", help="rerun the runs recorded as failed")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    parser.set_defaults(handler=sweep_command)
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    """`alliance-sim sweep`: run (or resume) the experiment, then print its summary."""
+    from experiments.spec import load_spec
+    from experiments.sweep import SweepInterrupted, run_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    if args.replications is not None and args.replications < 1:
+        raise CliError(f"--replications must be a positive integer, got {args.replications}")
+    overrides = dict(parse_assignment(text) for text in args.assignments)
+    experiment = load_spec(args.spec, replications=args.replications, scenario_overrides=overrides)
+    folder = args.out or default_out_dir(experiment.spec.name)
+    try:
+        runs = run_sweep(
+            experiment,
+            folder,
+            workers=args.workers,
+            retry_failed=args.retry_failed,
+            progress=not args.quiet,
+            command=args.command_line,
+        )
+    except SweepInterrupted as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(sweep_report(folder, runs))
+    return EXIT_OK
+
+
+def sweep_report(folder: Path, runs: Any) -> str:
+    """Runs done and failed, then the summary table."""
+    from experiments.sweep import SUMMARY, summary_table
+
+    failed = int((runs["status"] != "ok").sum())
+    lines = [
+        f"{len(runs)} runs in {folder}" + (f", {failed} failed (rerun with --retry-failed)" if failed else "")
+    ]
+    lines.append(summary_table(folder))
+    lines.append(f"Per design point: {folder / SUMMARY}; figures: alliance-sim summarize {folder}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- summarize
+
+
+def add_summarize_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim summarize`."""
+    parser = subparsers.add_parser(
+        "summarize",
+        allow_abbrev=False,
+        help="summarise a sweep's results folder: table, summary.csv and figures",
+        description="Summarise the runs in a sweep's results folder (finished or not): success rate "
+        "with its 95% Wilson interval, durations, failures by reason, value and trust per design "
+        "point, and the paired difference from the reference point.",
+        epilog="Writes DIR/summary.csv and DIR/figures/ (PNG and SVG).",
+    )
+    parser.add_argument("folder", metavar="DIR", type=Path, help="a folder written by alliance-sim sweep")
+    parser.add_argument("--no-figures", action="store_true", help="write summary.csv only")
+    parser.set_defaults(handler=summarize_command)
+
+
+def summarize_command(args: argparse.Namespace) -> int:
+    from experiments.sweep import summarize, summary_table
+
+    summarize(args.folder, figures=not args.no_figures)
+    print(summary_table(args.folder))
+    print(
+        f"Written: {args.folder / 'summary.csv'}"
+        + ("" if args.no_figures else f", {args.folder / 'figures'}/")
+    )
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- main
 
-COMMANDS: tuple[Callable[[Subparsers], None], ...] = (add_run_command,)
+COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
+    add_run_command,
+    add_sweep_command,
+    add_summarize_command,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.command_line = [PROG, *argv]
     try:
         return args.handler(args)
-    except (CliError, ScenarioError) as exc:
+    except (CliError, ScenarioError, StoreError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

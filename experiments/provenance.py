@@ -26,7 +26,7 @@ import sim
 from sim import Scenario
 
 DISTRIBUTION = "alliance-sim"
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml")
+PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml", "SALib", "tqdm")
 GIT_TIMEOUT_SECONDS = 10
 
 
@@ -70,6 +70,25 @@ def git_state(folder: Path) -> tuple[str | None, bool | None]:
     return commit, bool(status)
 
 
+def environment() -> dict[str, Any]:
+    """The software a result was made with: versions of Python, the packages and alliance-sim,
+    the platform, the git commit and whether the checkout had uncommitted changes."""
+    commit, dirty = git_state(Path(sim.__file__).resolve().parent)
+    return {
+        "alliance_sim_version": package_version(DISTRIBUTION),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {name: package_version(name) for name in PACKAGES},
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }
+
+
+def now() -> str:
+    """The current time in UTC, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def provenance(scenario: Scenario, seed: int, command: Sequence[str] | None = None) -> dict[str, Any]:
     """Everything needed to re-create a run: versions, commit, seed, scenario and command line.
 
@@ -78,15 +97,11 @@ def provenance(scenario: Scenario, seed: int, command: Sequence[str] | None = No
         seed: the integer seed the run used.
         command: the command line as a list of words; defaults to `sys.argv`.
     """
-    commit, dirty = git_state(Path(sim.__file__).resolve().parent)
+    env = environment()
     return {
-        "alliance_sim_version": package_version(DISTRIBUTION),
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {name: package_version(name) for name in PACKAGES},
-        "git_commit": commit,
-        "git_dirty": dirty,
+        "alliance_sim_version": env.pop("alliance_sim_version"),
+        "created": now(),
+        **env,
         "seed": int(seed),
         "scenario": scenario.model_dump(mode="json"),
         "command": list(sys.argv if command is None else command),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -27,23 +27,41 @@ def _allowed_keys(model_cls: type[BaseModel]) -> list[str]:
     return list(model_cls.model_fields)
 
 
-def _section_at(path: list[str]) -> type[BaseModel] | None:
-    """The schema class found by following `path` from Scenario, or None if it leads to a leaf."""
-    cls: type[BaseModel] = Scenario
-    for key in path:
+def _model_class(annotation: Any) -> type[BaseModel] | None:
+    """`annotation` if it is a pydantic model class, else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _section_at(path: list[str], root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """The schema class found by following `path` from `root`, or None if it leads to a leaf.
+
+    A field typed `dict[str, Model]` is a section whose keys are free: the key after it is
+    skipped and the walk goes on in `Model`.
+    """
+    cls: type[BaseModel] = root
+    keys = iter(path)
+    for key in keys:
         field = cls.model_fields.get(key)
         if field is None:
             return None
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            cls = annotation
-        else:
+        if get_origin(annotation) is dict:
+            value_cls = _model_class(get_args(annotation)[1])
+            if value_cls is None or next(keys, None) is None:
+                return None
+            cls = value_cls
+            continue
+        next_cls = _model_class(annotation)
+        if next_cls is None:
             return None
+        cls = next_cls
     return cls
 
 
-def _unknown_key_message(path: list[str], key: str) -> str:
-    section = _section_at(path)
+def _unknown_key_message(path: list[str], key: str, root: type[BaseModel] = Scenario) -> str:
+    section = _section_at(path, root)
     where = ".".join(path) if path else "the top level"
     full = ".".join([*path, key])
     if section is None:
@@ -56,10 +74,18 @@ def _unknown_key_message(path: list[str], key: str) -> str:
     return msg + f"; allowed in {where}: {', '.join(allowed)}"
 
 
-def format_validation_error(err: ValidationError, source: str = "", override_keys=()) -> str:
+def format_validation_error(
+    err: ValidationError,
+    source: str = "",
+    override_keys=(),
+    root: type[BaseModel] = Scenario,
+    what: str = "scenario",
+) -> str:
     """One readable line per problem: where it came from, the key, what is wrong, what was given.
 
     Problems with a key set by an override are labelled `--set KEY`, the others with `source`.
+    `root` is the schema that was validated (for the allowed keys of a section) and `what` names
+    it in the heading of a multi-line message.
     """
     lines = []
     for problem in err.errors():
@@ -71,7 +97,7 @@ def format_validation_error(err: ValidationError, source: str = "", override_key
         origin = "--set " if from_override else (f"{source}: " if source else "")
         kind = problem.get("type", "")
         if kind == "extra_forbidden":
-            lines.append(origin + _unknown_key_message(loc[:-1], loc[-1]))
+            lines.append(origin + _unknown_key_message(loc[:-1], loc[-1], root))
             continue
         msg = problem.get("msg", "invalid value")
         if msg.startswith("Value error, "):
@@ -85,7 +111,7 @@ def format_validation_error(err: ValidationError, source: str = "", override_key
     unique = list(dict.fromkeys(lines))
     if len(unique) == 1:
         return unique[0]
-    return "invalid scenario:\n  " + "\n  ".join(unique)
+    return f"invalid {what}:\n  " + "\n  ".join(unique)
 
 
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
@@ -136,31 +162,37 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def read_yaml(path: str | Path) -> dict:
-    """Read a YAML mapping from `path` with safe_load; ScenarioError for anything else."""
+def read_yaml(
+    path: str | Path,
+    what: str = "scenario",
+    contents: str = "sections (simulation, formation, firms, ...)",
+    error: type[ValueError] = ScenarioError,
+) -> dict:
+    """Read a YAML mapping from `path` with safe_load; `error` (ScenarioError) for anything else.
+
+    `what` names the kind of file in messages and `contents` what its mapping holds.
+    """
     path = Path(path)
     if not path.exists():
-        raise ScenarioError(f"scenario file not found: {path}")
+        raise error(f"{what} file not found: {path}")
     if path.is_dir():
-        raise ScenarioError(f"{path} is a folder; a scenario is a YAML file")
+        raise error(f"{path} is a folder; a {what} is a YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read {path}: {exc}") from None
+        raise error(f"cannot read {path}: {exc}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(f"{path}: malformed YAML{where}: {problem}") from None
+        raise error(f"{path}: malformed YAML{where}: {problem}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(
-            f"{path}: a scenario is a YAML mapping of sections (simulation, formation, firms, ...), "
-            f"got a {type(data).__name__}"
-        )
+        article = "an" if what[0] in "aeiou" else "a"
+        raise error(f"{path}: {article} {what} is a YAML mapping of {contents}, got a {type(data).__name__}")
     return data
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -463,10 +463,23 @@ class Coefficients(Section):
     formation: FormationCoefficients = Field(default_factory=FormationCoefficients)
 
 
+def check_safe_name(value: str) -> str:
+    """`value` if it can name a folder and a file (a scenario, an experiment); ValueError otherwise."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", value):
+        raise ValueError(
+            "a name has 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit"
+        )
+    return value
+
+
+#: A name usable as a folder name: letters, digits, '_', '-', '.', at most 100.
+SafeName = Annotated[str, AfterValidator(check_safe_name)]
+
+
 class Scenario(Section):
     """A complete, validated scenario: what is simulated and with which coefficients."""
 
-    name: str = Field(
+    name: SafeName = Field(
         "baseline",
         description="short name of the scenario (letters, digits, '_', '-', '.'); the default output folder",
     )
@@ -479,15 +492,6 @@ class Scenario(Section):
     environment: Environment = Field(default_factory=Environment)
     output: Output = Field(default_factory=Output)
     coefficients: Coefficients = Field(default_factory=Coefficients)
-
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", value):
-            raise ValueError(
-                "a name has 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit"
-            )
-        return value
 
     @model_validator(mode="after")
     def _enough_firms(self):
