@@ -50,7 +50,8 @@ from sim.randomness import seed_entropy
 from sim.scenario import format_validation_error, read_yaml, set_dotted
 from sim.schema import SafeName
 
-DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
+DESIGN_KINDS = ("grid", "points", "lhs", "sobol", "morris")
+LISTED = ("grid", "points")  # designs made of the levels as listed (no sampler, no samples)
 LevelValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
@@ -80,33 +81,38 @@ class FactorSpec(_Strict):
             low, high = self.range
             if not (math.isfinite(low) and math.isfinite(high) and low < high):
                 raise ValueError(f"range must be [low, high] with low < high, got {list(self.range)}")
-        if self.levels is not None and len({json.dumps(v) for v in self.levels}) != len(self.levels):
-            raise ValueError(f"levels must be distinct, got {self.levels}")
         return self
+
+    def distinct(self) -> bool:
+        """Whether the levels (if any) are all different."""
+        return self.levels is None or len({json.dumps(v) for v in self.levels}) == len(self.levels)
 
 
 class DesignSpec(_Strict):
     """How design points are chosen from the factors.
 
-    grid: every combination of the factors' levels (full factorial; levels only). lhs: `samples`
+    grid: every combination of the factors' levels (full factorial; levels only). points: the
+    points listed one by one, point i taking level i of every factor (all factors list the same
+    number of levels, which may repeat), for a set of named arms. lhs: `samples`
     points of a Latin hypercube (scipy.stats.qmc). sobol: Saltelli's scheme for Sobol indices
     (SALib), N = `samples` (a power of 2) base points giving N * (2k + 2) points with
     `second_order`, N * (k + 2) without. morris: `samples` trajectories of Morris's
     elementary-effects design (SALib) on a grid of `morris_levels` levels, N * (k + 1) points.
     """
 
-    kind: Literal["grid", "lhs", "sobol", "morris"] = "grid"
+    kind: Literal["grid", "points", "lhs", "sobol", "morris"] = "grid"
     samples: StrictInt | None = Field(None, ge=1, le=1_000_000)
     second_order: StrictBool = True
     morris_levels: StrictInt = Field(4, ge=2, le=100)
 
     @model_validator(mode="after")
     def _samples_when_sampled(self) -> DesignSpec:
-        if self.kind == "grid" and self.samples is not None:
+        if self.kind in LISTED and self.samples is not None:
             raise ValueError(
-                "samples is for lhs, sobol and morris designs; a grid has one point per combination"
+                f"samples is for lhs, sobol and morris designs; a {self.kind} design has its points "
+                "from the levels as listed"
             )
-        if self.kind != "grid" and self.samples is None:
+        if self.kind not in LISTED and self.samples is None:
             raise ValueError(f"a {self.kind} design needs samples: N")
         if self.kind == "sobol" and self.samples & (self.samples - 1):
             raise ValueError(
@@ -149,12 +155,24 @@ class ExperimentSpec(_Strict):
 
     @model_validator(mode="after")
     def _design_fits_factors(self) -> ExperimentSpec:
-        if self.design.kind == "grid":
+        kind = self.design.kind
+        if kind in LISTED:
             ranged = [name for name, f in self.factors.items() if f.levels is None]
             if ranged:
                 raise ValueError(
-                    f"a grid design needs levels for every factor; {', '.join(ranged)} "
+                    f"a {kind} design needs levels for every factor; {', '.join(ranged)} "
                     "has a range (use design kind lhs, sobol or morris, or list levels)"
+                )
+        if kind != "points":
+            repeated = [name for name, f in self.factors.items() if not f.distinct()]
+            if repeated:
+                raise ValueError(f"levels must be distinct; repeated levels in {', '.join(repeated)}")
+        else:
+            counts = {name: len(f.levels) for name, f in self.factors.items()}
+            if len(set(counts.values())) > 1:
+                shown = ", ".join(f"{name}: {n}" for name, n in counts.items())
+                raise ValueError(
+                    f"a points design needs the same number of levels for every factor, got {shown}"
                 )
         if self.reference is not None:
             if set(self.reference) != set(self.factors):
@@ -162,8 +180,10 @@ class ExperimentSpec(_Strict):
                     f"reference must give a value for every factor ({', '.join(self.factors)}), "
                     f"got {', '.join(self.reference) or 'none'}"
                 )
-            if self.design.kind != "grid":
-                raise ValueError("a reference point needs a grid design (sampled points are not repeatable)")
+            if kind not in LISTED:
+                raise ValueError(
+                    "a reference point needs a grid or points design (sampled points are not repeatable)"
+                )
         return self
 
 

@@ -92,7 +92,7 @@ def format_validation_error(
         loc = [str(p) for p in problem.get("loc", ()) if not str(p).startswith("function-after")]
         # pydantic adds the union branch name ('str', 'dict[...]', literal type) to locations
         loc = [p for p in loc if not (p.startswith("dict[") or p.startswith("literal[") or p == "str")]
-        key = ".".join(loc) or "(scenario)"
+        key = ".".join(loc) or f"({what})"
         from_override = any(key == k or key.startswith(k + ".") for k in override_keys)
         origin = "--set " if from_override else (f"{source}: " if source else "")
         kind = problem.get("type", "")

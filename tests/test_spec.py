@@ -55,7 +55,7 @@ def load(tmp_path, **changes):
         ({"seed": -1}, "seed: Input should be greater than or equal to 0"),
         (
             {"design": {"kind": "factorial"}},
-            "design.kind: Input should be 'grid', 'lhs', 'sobol' or 'morris'",
+            "design.kind: Input should be 'grid', 'points', 'lhs', 'sobol' or 'morris'",
         ),
         ({"design": {"kind": "lhs"}}, "a lhs design needs samples: N"),
         ({"design": {"kind": "grid", "samples": 4}}, "samples is for lhs, sobol and morris designs"),
@@ -73,7 +73,10 @@ def load(tmp_path, **changes):
             },
             "low < high",
         ),
-        ({"factors": {"governance.role_clarity": {"levels": [0.2, 0.2]}}}, "levels must be distinct"),
+        (
+            {"factors": {"governance.role_clarity": {"levels": [0.2, 0.2]}}, "reference": None},
+            "levels must be distinct",
+        ),
         (
             {"factors": {"governance.role_clarity": {"range": [0, 1]}}},
             "a grid design needs levels for every factor",
@@ -296,8 +299,31 @@ def test_a_reference_needs_a_grid():
     data = spec_data(
         factors=SAMPLED, design={"kind": "lhs", "samples": 4}, reference={name: 1 for name in SAMPLED}
     )
-    with pytest.raises(SpecError, match="a reference point needs a grid design"):
+    with pytest.raises(SpecError, match="a reference point needs a grid or points design"):
         parse_spec(data)
+
+
+def test_points_design_lists_arms_one_by_one(tmp_path):
+    factors = {
+        "governance.meeting_interval_weeks": {"levels": [4, 4, 2]},
+        "governance.risk_clinic": {"levels": ["none", "periodic", "none"]},
+    }
+    reference = {"governance.meeting_interval_weeks": 4, "governance.risk_clinic": "periodic"}
+    experiment = load(tmp_path, factors=factors, design={"kind": "points"}, reference=reference)
+    assert experiment.points["governance.meeting_interval_weeks"].tolist() == [4, 4, 2]
+    assert experiment.points["governance.risk_clinic"].tolist() == ["none", "periodic", "none"]
+    assert experiment.reference_point == 1
+    uneven = {
+        "governance.meeting_interval_weeks": {"levels": [4, 2]},
+        "governance.risk_clinic": {"levels": ["none"]},
+    }
+    with pytest.raises(SpecError, match="same number of levels for every factor"):
+        load(tmp_path, factors=uneven, design={"kind": "points"}, reference=None)
+    with pytest.raises(
+        SpecError,
+        match=r"\(experiment spec\): levels must be distinct; repeated levels in governance.meeting_interval",
+    ):
+        load(tmp_path, factors=factors, reference=None)
 
 
 # --------------------------------------------------------------------------- seeds

@@ -1,6 +1,7 @@
 """Experiment designs: which design points an experiment runs, one module per kind.
 
     grid    every combination of the factors' levels (full factorial)
+    points  the points as listed: point i takes level i of every factor
     lhs     a Latin hypercube (scipy.stats.qmc.LatinHypercube)
     sobol   Saltelli's sampling scheme for Sobol indices (SALib.sample.sobol)
     morris  Morris's elementary-effects trajectories (SALib.sample.morris)
@@ -21,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.designs import grid, lhs, morris, sobol
-from experiments.spec import ExperimentSpec, FactorSpec, SpecError
+from experiments.designs import grid, lhs, morris, points, sobol
+from experiments.spec import LISTED, ExperimentSpec, FactorSpec, SpecError
 
 SAMPLERS = {"lhs": lhs.sample, "sobol": sobol.sample, "morris": morris.sample}
 
@@ -34,8 +35,8 @@ DESIGN_SEED_TAG = 0xDE5160
 def sample_design(spec: ExperimentSpec, base_values: Mapping[str, Any]) -> pd.DataFrame:
     """The design points of `spec`; `base_values` maps each factor to its base scenario value."""
     factors = spec.factors
-    if spec.design.kind == "grid":
-        values = grid.sample(factors)
+    if spec.design.kind in LISTED:
+        values = (grid if spec.design.kind == "grid" else points).sample(factors)
         frame = pd.DataFrame(values, columns=list(factors))
     else:
         problem = salib_problem(factors, base_values)
