@@ -229,9 +229,26 @@ class SerialExecutor:
         pass
 
 
+class WorkersCannotStart(RuntimeError):
+    """The worker processes die before they can run anything."""
+
+
+WORKERS_CANNOT_START = (
+    "the worker processes could not start. If you call run_sweep from a script, put the call under "
+    "`if __name__ == \"__main__\":` (workers start fresh and import your script; see the Python "
+    "multiprocessing docs, 'Safe importing of main module'), or pass workers=1"
+)
+
+
+def _ready() -> bool:
+    """A task that does nothing: a worker that returns it has started."""
+    return True
+
+
 class LocalPoolExecutor:
     """A pool of `workers` processes on this machine (concurrent.futures, 'spawn' start method,
-    so workers start clean whatever threads the parent has, on every platform)."""
+    so workers start clean whatever threads the parent has, on every platform). The pool is
+    checked when it starts: if its workers die before running anything, WorkersCannotStart."""
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -239,7 +256,13 @@ class LocalPoolExecutor:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        try:
+            pool.submit(_ready).result()
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise WorkersCannotStart(WORKERS_CANNOT_START) from None
+        return pool
 
     def submit(self, fn: Callable[[RunTask], RunResult], task: RunTask) -> Future:
         return self._pool.submit(fn, task)

@@ -12,6 +12,7 @@ folder's layout and `experiments.runner` for how runs are executed.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -122,6 +123,12 @@ def run_sweep(
     if todo or not (folder / SUMMARY).exists():
         write_summary(folder)
     return load_runs(folder)
+
+
+def _importing_script_in_a_worker() -> bool:
+    """Whether this is a worker process of a pool, importing the user's script as __mp_main__."""
+    main = sys.modules.get("__main__")
+    return multiprocessing.parent_process() is not None and getattr(main, "__name__", "") == "__mp_main__"
 
 
 def pending_tasks(experiment: ResolvedExperiment, skip: set[str]) -> Iterator[RunTask]:

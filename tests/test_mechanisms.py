@@ -142,12 +142,14 @@ class TestTrust:
 
     def test_backlog_push_grows_with_issues_and_age(self):
         c = TrustCoefficients(backlog_erosion=0.001, age_scale_weeks=12.0)
-        by_issues = trust.backlog_push(np.array([0, 1, 2, 5]), np.zeros(4), c.backlog_erosion,
-                                       c.age_scale_weeks)
+        by_issues = trust.backlog_push(
+            np.array([0, 1, 2, 5]), np.zeros(4), c.backlog_erosion, c.age_scale_weeks
+        )
         assert by_issues[0] == 0.0
         assert strictly_increasing(by_issues)
-        by_age = trust.backlog_push(np.full(3, 3), np.array([0.0, 12.0, 24.0]), c.backlog_erosion,
-                                    c.age_scale_weeks)
+        by_age = trust.backlog_push(
+            np.full(3, 3), np.array([0.0, 12.0, 24.0]), c.backlog_erosion, c.age_scale_weeks
+        )
         # an issue of age_scale_weeks erodes twice as fast as a new one
         assert by_age[1] == pytest.approx(2 * by_age[0])
         assert strictly_increasing(by_age)
@@ -213,8 +215,9 @@ class TestTrust:
         return world, np.arange(rows)
 
     def test_weekly_update_erodes_with_backlog_and_follows_interpersonal_trust(self):
-        c = TrustCoefficients(backlog_erosion=0.002, age_scale_weeks=12.0, erosion_to_growth=3.0,
-                              interpersonal_spillover=0.1)
+        c = TrustCoefficients(
+            backlog_erosion=0.002, age_scale_weeks=12.0, erosion_to_growth=3.0, interpersonal_spillover=0.1
+        )
         world, ids = self._world(3, c)
         al = world.alliances
         al.open_issues[:] = [0, 6, 0]
@@ -232,12 +235,12 @@ class TestTrust:
     def test_co_partner_effort(self):
         effort = np.array([[0.2, 0.8, 0.5], [0.3, 0.9, 7.0], [0.4, 0.0, 0.0]])
         member = np.array([[True, True, True], [True, True, False], [True, False, False]])
-        np.testing.assert_allclose(trust.co_partner_effort(effort, member),
-                                   [[0.65, 0.35, 0.5], [0.9, 0.3, 0.0], [0.0, 0.0, 0.0]])
+        np.testing.assert_allclose(
+            trust.co_partner_effort(effort, member), [[0.65, 0.35, 0.5], [0.9, 0.3, 0.0], [0.0, 0.0, 0.0]]
+        )
 
     def test_weekly_update_builds_trust_in_partners_seen_putting_in_effort(self):
-        c = TrustCoefficients(backlog_erosion=0.0, observed_effort_gain=0.05,
-                              interpersonal_spillover=0.0)
+        c = TrustCoefficients(backlog_erosion=0.0, observed_effort_gain=0.05, interpersonal_spillover=0.0)
         world, _ = self._world(3, c)
         al = world.alliances
         al.effort[:] = [[0.1, 0.1], [0.1, 0.9], [0.1, 0.9]]
@@ -271,7 +274,8 @@ class TestFriction:
         ab, _ = pair([0.1, 0.2, 0.3, 0.4], [0.9, 0.1, 0.5, 0.0])
         ba, _ = pair([0.9, 0.1, 0.5, 0.0], [0.1, 0.2, 0.3, 0.4])
         assert friction.kogut_singh(ab, member, 1 / 12)[0] == pytest.approx(
-            friction.kogut_singh(ba, member, 1 / 12)[0])
+            friction.kogut_singh(ba, member, 1 / 12)[0]
+        )
 
     def test_kogut_singh_multi_partner_is_mean_over_pairs(self):
         a, b, c = [0.1, 0.2, 0.3, 0.4], [0.9, 0.1, 0.5, 0.0], [0.5, 0.5, 0.5, 0.5]
@@ -320,12 +324,22 @@ class TestFriction:
 
     def test_clarity_has_an_interior_optimum_between_ambiguity_and_rigidity(self):
         """Issues fall with clarity, coordination kept falls too: the best clarity is inside."""
-        c = FrictionCoefficients(base_issues_per_week=0.08, per_cultural_distance=0.06,
-                                 per_role_ambiguity=0.10, charter_ambiguity_cut=0.4,
-                                 rigidity_value_cost=0.25)
+        c = FrictionCoefficients(
+            base_issues_per_week=0.08,
+            per_cultural_distance=0.06,
+            per_role_ambiguity=0.10,
+            charter_ambiguity_cut=0.4,
+            rigidity_value_cost=0.25,
+        )
         clarity = np.linspace(0, 1, 101)
-        rate = np.array([friction.issue_rate(np.array([1.0]), friction.role_ambiguity(x, False,
-                         c.charter_ambiguity_cut), c)[0] for x in clarity])
+        rate = np.array(
+            [
+                friction.issue_rate(
+                    np.array([1.0]), friction.role_ambiguity(x, False, c.charter_ambiguity_cut), c
+                )[0]
+                for x in clarity
+            ]
+        )
         kept = np.array([friction.rigidity_penalty(x, c.rigidity_value_cost) for x in clarity])
         # value ~ coordination kept x the drag of the backlog the issue rate builds
         objective = kept * np.exp(-rate)
@@ -333,8 +347,7 @@ class TestFriction:
         assert 0 < best < clarity.size - 1
 
     def test_issue_rate_rises_with_distance_and_ambiguity(self):
-        c = FrictionCoefficients(base_issues_per_week=0.05, per_cultural_distance=0.1,
-                                 per_role_ambiguity=0.2)
+        c = FrictionCoefficients(base_issues_per_week=0.05, per_cultural_distance=0.1, per_role_ambiguity=0.2)
         assert friction.issue_rate(np.array([0.0]), 0.0, c)[0] == pytest.approx(0.05)
         by_dist = friction.issue_rate(np.array([0.0, 0.5, 1.0, 3.0]), 0.3, c)
         assert strictly_increasing(by_dist)
@@ -343,8 +356,11 @@ class TestFriction:
         assert friction.issue_rate(np.array([1.0]), 1.0, c)[0] == pytest.approx(0.35)
 
     def test_add_open_keeps_mean_age_and_counts_raised_issues(self):
-        al = SimpleNamespace(open_issues=np.array([2, 0, 4]), open_age=np.array([5.0, 0.0, 3.0]),
-                             issues_raised=np.zeros(3, dtype=np.int64))
+        al = SimpleNamespace(
+            open_issues=np.array([2, 0, 4]),
+            open_age=np.array([5.0, 0.0, 3.0]),
+            issues_raised=np.zeros(3, dtype=np.int64),
+        )
         rows = np.array([0, 1])
         friction.add_open(al, rows, np.array([2, 3]))
         np.testing.assert_array_equal(al.open_issues, [4, 3, 4])
@@ -397,9 +413,16 @@ class TestMeetings:
 
 
 RES = ResolutionCoefficients(
-    base_at_meeting=0.3, skill_weight=0.5, emotional_intelligence_weight=0.4,
-    proactiveness_weight=0.3, trust_weight=0.6, capability_weight=0.4, max_probability=0.95,
-    mode_factor_collaborative=1.2, mode_factor_escalation=1.0, mode_factor_ad_hoc=0.8,
+    base_at_meeting=0.3,
+    skill_weight=0.5,
+    emotional_intelligence_weight=0.4,
+    proactiveness_weight=0.3,
+    trust_weight=0.6,
+    capability_weight=0.4,
+    max_probability=0.95,
+    mode_factor_collaborative=1.2,
+    mode_factor_escalation=1.0,
+    mode_factor_ad_hoc=0.8,
 )
 
 
@@ -431,16 +454,24 @@ class TestResolution:
     def test_capped_at_max_probability_and_floored_at_zero(self):
         c = RES.model_copy(update={"base_at_meeting": 0.9, "max_probability": 0.8})
         assert res_p(1, 1, 1, 1, 1, mode="collaborative", coef=c) == pytest.approx(0.8)
-        assert res_p(0, 0, 0, 0, 0, mode="ad_hoc", coef=RES.model_copy(
-            update={"skill_weight": 2.0})) == 0.0
+        assert res_p(0, 0, 0, 0, 0, mode="ad_hoc", coef=RES.model_copy(update={"skill_weight": 2.0})) == 0.0
 
     @settings(max_examples=200, deadline=None)
-    @given(skill=unit, ei=unit, pro=unit, tr=unit, cap=unit,
-           mode=st.sampled_from(["collaborative", "escalation", "ad_hoc"]),
-           base=unit, w=st.floats(0.0, 5.0), mx=unit)
+    @given(
+        skill=unit,
+        ei=unit,
+        pro=unit,
+        tr=unit,
+        cap=unit,
+        mode=st.sampled_from(["collaborative", "escalation", "ad_hoc"]),
+        base=unit,
+        w=st.floats(0.0, 5.0),
+        mx=unit,
+    )
     def test_bounded(self, skill, ei, pro, tr, cap, mode, base, w, mx):
-        c = RES.model_copy(update={"base_at_meeting": base, "skill_weight": w, "trust_weight": w,
-                                   "max_probability": mx})
+        c = RES.model_copy(
+            update={"base_at_meeting": base, "skill_weight": w, "trust_weight": w, "max_probability": mx}
+        )
         p = res_p(skill, ei, pro, tr, cap, mode=mode, coef=c)
         assert 0.0 <= p <= mx
 
@@ -449,22 +480,41 @@ class TestResolution:
 
 
 CON = ContributionCoefficients(
-    base_effort=0.3, incentive_weight=0.5, formal_share=0.5, trust_weight=0.35, trust_hurdle=0.5,
-    influence_weight=0.1, temptation=0.05, horizontal_temptation=1.0, deterrence=0.6,
+    base_effort=0.3,
+    incentive_weight=0.5,
+    formal_share=0.5,
+    trust_weight=0.35,
+    trust_hurdle=0.5,
+    influence_weight=0.1,
+    temptation=0.05,
+    horizontal_temptation=1.0,
+    deterrence=0.6,
     deterrence_horizon_weeks=13.0,
 )
 
 
 def eff(inc=0.5, cons=0.5, tr=0.5, risk=0.5, infl=0.5, coef=CON):
-    return contribution.effort(np.asarray(inc, float), np.asarray(cons, float),
-                               np.asarray(tr, float), np.asarray(risk, float),
-                               np.asarray(infl, float), coef)
+    return contribution.effort(
+        np.asarray(inc, float),
+        np.asarray(cons, float),
+        np.asarray(tr, float),
+        np.asarray(risk, float),
+        np.asarray(infl, float),
+        coef,
+    )
 
 
 def opp(horizontal=0.0, prop=0.5, risk=0.5, tr=0.3, inc=0.3, cons=0.5, det=1.0, coef=CON):
     return contribution.opportunism_probability(
-        np.asarray(horizontal, float), np.asarray(prop, float), np.asarray(risk, float),
-        np.asarray(tr, float), np.asarray(inc, float), np.asarray(cons, float), det, coef)
+        np.asarray(horizontal, float),
+        np.asarray(prop, float),
+        np.asarray(risk, float),
+        np.asarray(tr, float),
+        np.asarray(inc, float),
+        np.asarray(cons, float),
+        det,
+        coef,
+    )
 
 
 class TestContribution:
@@ -483,8 +533,7 @@ class TestContribution:
         assert strictly_increasing(eff(inc=inc, cons=1.0, tr=0.3))
 
     def test_incentive_effect_grows_with_consistency_interaction(self):
-        gains = [eff(inc=1.0, cons=c, tr=0.3) - eff(inc=0.0, cons=c, tr=0.3)
-                 for c in (0.0, 0.25, 0.5, 1.0)]
+        gains = [eff(inc=1.0, cons=c, tr=0.3) - eff(inc=0.0, cons=c, tr=0.3) for c in (0.0, 0.25, 0.5, 1.0)]
         assert gains[0] == 0.0
         assert strictly_increasing(gains)
 
@@ -533,8 +582,17 @@ class TestContribution:
         assert weekly < quarterly < yearly
 
     @settings(max_examples=200, deadline=None)
-    @given(h=st.sampled_from([0.0, 1.0]), prop=unit, risk=unit, tr=unit, inc=unit, cons=unit,
-           det=unit, temptation=unit, ht=st.floats(0, 50))
+    @given(
+        h=st.sampled_from([0.0, 1.0]),
+        prop=unit,
+        risk=unit,
+        tr=unit,
+        inc=unit,
+        cons=unit,
+        det=unit,
+        temptation=unit,
+        ht=st.floats(0, 50),
+    )
     def test_opportunism_is_a_probability(self, h, prop, risk, tr, inc, cons, det, temptation, ht):
         c = CON.model_copy(update={"temptation": temptation, "horizontal_temptation": ht})
         p = opp(h, prop, risk, tr, inc, cons, det, coef=c)
@@ -544,8 +602,14 @@ class TestContribution:
 # =========================================================================== value
 
 
-VAL = ValueCoefficients(value_scale=10.0, coordination_base=0.5, coordination_trust=0.5,
-                        backlog_drag=0.1, expectation_effort=0.6, expectation_coordination=0.5)
+VAL = ValueCoefficients(
+    value_scale=10.0,
+    coordination_base=0.5,
+    coordination_trust=0.5,
+    backlog_drag=0.1,
+    expectation_effort=0.6,
+    expectation_coordination=0.5,
+)
 
 
 class TestValue:
@@ -565,19 +629,19 @@ class TestValue:
         assert strictly_decreasing(c)
 
     def test_coordination_rises_with_capability(self):
-        c = VAL.model_copy(update={"coordination_base": 0.3, "coordination_trust": 0.3,
-                                   "coordination_capability": 0.3})
+        c = VAL.model_copy(
+            update={"coordination_base": 0.3, "coordination_trust": 0.3, "coordination_capability": 0.3}
+        )
         q = value.coordination(0.5, 0, 1.0, c, mean_capability=np.linspace(0, 1, 5))
         assert strictly_increasing(q)
 
     @settings(max_examples=200, deadline=None)
-    @given(tr=unit, cap=unit, issues=st.integers(0, 500), clarity=unit, base=unit, wt=unit,
-           wc=unit)
+    @given(tr=unit, cap=unit, issues=st.integers(0, 500), clarity=unit, base=unit, wt=unit, wc=unit)
     def test_coordination_in_unit_interval(self, tr, cap, issues, clarity, base, wt, wc):
-        c = VAL.model_copy(update={"coordination_base": base, "coordination_trust": wt,
-                                   "coordination_capability": wc})
-        q = value.coordination(tr, issues, friction.rigidity_penalty(clarity, 0.25), c,
-                               mean_capability=cap)
+        c = VAL.model_copy(
+            update={"coordination_base": base, "coordination_trust": wt, "coordination_capability": wc}
+        )
+        q = value.coordination(tr, issues, friction.rigidity_penalty(clarity, 0.25), c, mean_capability=cap)
         assert 0.0 <= q <= 1.0
 
     def test_geometric_mean_is_dragged_down_by_a_coasting_partner(self):
@@ -599,10 +663,10 @@ class TestValue:
 
     def test_shares_add_up_and_opportunist_gains(self):
         v = np.array([12.0, 12.0, 9.0, 9.0])
-        member = np.array([[True, True, False], [True, True, False],
-                           [True, True, True], [True, True, True]])
-        opp_ = np.array([[False, False, False], [True, False, False],
-                         [False, True, False], [True, True, True]])
+        member = np.array([[True, True, False], [True, True, False], [True, True, True], [True, True, True]])
+        opp_ = np.array(
+            [[False, False, False], [True, False, False], [False, True, False], [True, True, True]]
+        )
         s = value.shares(v, member, opp_, 0.3)
         np.testing.assert_allclose(s.sum(axis=1), v)
         assert np.all(s[~member] == 0)
@@ -636,8 +700,9 @@ class TestValue:
 # =========================================================================== shocks
 
 
-SHO = ShockCoefficients(response_loss_avoid=0.3, response_loss_transfer=0.4,
-                        response_loss_mitigate=0.5, response_loss_accept=0.8)
+SHO = ShockCoefficients(
+    response_loss_avoid=0.3, response_loss_transfer=0.4, response_loss_mitigate=0.5, response_loss_accept=0.8
+)
 
 
 class TestShocks:
@@ -728,11 +793,15 @@ class TestTurnover:
         assert np.all(np.diff(turnover.tenure_from_uniform(u, 0.01)) >= 0)
 
     def test_handover_share_maps_function_types(self):
-        c = TurnoverCoefficients(handover_none=0.11, handover_central_function=0.22,
-                                 handover_center_of_excellence=0.33,
-                                 handover_community_of_practice=0.44)
-        np.testing.assert_allclose(turnover.handover_share(np.array([0, 1, 2, 3, 0]), c),
-                                   [0.11, 0.22, 0.33, 0.44, 0.11])
+        c = TurnoverCoefficients(
+            handover_none=0.11,
+            handover_central_function=0.22,
+            handover_center_of_excellence=0.33,
+            handover_community_of_practice=0.44,
+        )
+        np.testing.assert_allclose(
+            turnover.handover_share(np.array([0, 1, 2, 3, 0]), c), [0.11, 0.22, 0.33, 0.44, 0.11]
+        )
 
     def test_handover_share_order_with_defaults(self):
         h = turnover.handover_share(np.arange(4), TurnoverCoefficients())
@@ -759,8 +828,12 @@ class TestTurnover:
 # =========================================================================== learning
 
 
-LEA = LearningCoefficients(experience_scale_years=8.0, capability_max_none=0.4,
-                           capability_max_function=1.0, function_base_capability=0.35)
+LEA = LearningCoefficients(
+    experience_scale_years=8.0,
+    capability_max_none=0.4,
+    capability_max_function=1.0,
+    function_base_capability=0.35,
+)
 
 
 class TestLearning:
@@ -786,17 +859,26 @@ class TestLearning:
         assert np.all(func > none)
 
     def test_spread_share_maps_function_types(self):
-        c = LearningCoefficients(spread_none=0.1, spread_central_function=0.2,
-                                 spread_center_of_excellence=0.3, spread_community_of_practice=0.4)
-        np.testing.assert_allclose(learning.spread_share(np.array([3, 2, 1, 0]), c),
-                                   [0.4, 0.3, 0.2, 0.1])
+        c = LearningCoefficients(
+            spread_none=0.1,
+            spread_central_function=0.2,
+            spread_center_of_excellence=0.3,
+            spread_community_of_practice=0.4,
+        )
+        np.testing.assert_allclose(learning.spread_share(np.array([3, 2, 1, 0]), c), [0.4, 0.3, 0.2, 0.1])
 
 
 # =========================================================================== reviews
 
 
-REV = ReviewCoefficients(value_weight=1.0, trust_weight=0.5, satisfaction_threshold=0.95,
-                         exit_temperature=0.2, exit_margin=0.15, grace_weeks=26)
+REV = ReviewCoefficients(
+    value_weight=1.0,
+    trust_weight=0.5,
+    satisfaction_threshold=0.95,
+    exit_temperature=0.2,
+    exit_margin=0.15,
+    grace_weeks=26,
+)
 
 
 class TestReviews:
@@ -819,6 +901,34 @@ class TestReviews:
         realized = np.array([26.0, 13.0, 0.0, 1000.0])
         r = reviews.value_ratio(realized, np.full(4, 1.0), weeks, 26)
         np.testing.assert_allclose(r, [1.0, 0.5, 0.0, 1.5])
+
+    def test_judgement_weight_ramps_from_grace_to_full(self):
+        weeks = np.array([0, 26, 39, 52, 78, 200])
+        w = reviews.judgement_weight(weeks, 26, 52)
+        np.testing.assert_allclose(w, [0.0, 0.0, 0.25, 0.5, 1.0, 1.0])
+        assert np.all(np.diff(reviews.judgement_weight(np.arange(300), 26, 52)) >= 0)
+        np.testing.assert_array_equal(
+            reviews.judgement_weight(np.array([25, 26, 27]), 26, 0), [0.0, 1.0, 1.0]
+        )
+
+    def test_judged_ratio_moves_from_on_target_toward_the_ratio(self):
+        ratio = np.array([0.2, 1.0, 1.5])
+        np.testing.assert_allclose(reviews.judged_ratio(ratio, 0.0), 1.0)
+        np.testing.assert_allclose(reviews.judged_ratio(ratio, 1.0), ratio)
+        half = reviews.judged_ratio(ratio, 0.5)
+        assert np.all((half - 1.0) * (ratio - 1.0) >= 0) and np.all(np.abs(half - 1) <= np.abs(ratio - 1))
+
+    def test_a_longer_honeymoon_delays_value_failures(self, run_small):
+        """Direction: with value judged gradually, exits for value shortfall come later."""
+
+        def first_year_exits(model):
+            o = model.outcomes()
+            early = o[(o["outcome"] == "failure") & (o["duration_weeks"] < o["planned_term_weeks"])]
+            return int((early["duration_weeks"] <= 60).sum())
+
+        at_once = run_small(3, coefficients__reviews__judgement_ramp_weeks=0)
+        gradual = run_small(3, coefficients__reviews__judgement_ramp_weeks=104)
+        assert first_year_exits(gradual) < first_year_exits(at_once)
 
     def test_value_ratio_with_no_expectation_is_one(self):
         r = reviews.value_ratio(np.array([5.0]), np.array([0.0]), np.array([50]), 26)
@@ -881,8 +991,9 @@ class TestOutcome:
         np.testing.assert_array_equal(reason, expected)
 
     def test_failure_reason_windows_are_inclusive(self):
-        reason = oc.failure_reason(100, np.array([74, 73]), np.array([-(10**6)] * 2),
-                                   np.array([1.0, 1.0]), 0.9, 26, 26)
+        reason = oc.failure_reason(
+            100, np.array([74, 73]), np.array([-(10**6)] * 2), np.array([1.0, 1.0]), 0.9, 26, 26
+        )
         np.testing.assert_array_equal(reason, [oc.DETECTED_OPPORTUNISM, oc.TRUST_COLLAPSE])
 
     def test_success_rate_excludes_censored(self):
@@ -947,8 +1058,12 @@ class TestModelDirections:
         assert np.all(i1 > i0)
 
     def test_opportunistic_firms_betray_more(self, run_small):
-        b0, b1 = _pair(run_small, lambda m: m.outcomes()["betrayals"].sum(),
-                       {"firms__opportunistic_share": 0.0}, {"firms__opportunistic_share": 1.0})
+        b0, b1 = _pair(
+            run_small,
+            lambda m: m.outcomes()["betrayals"].sum(),
+            {"firms__opportunistic_share": 0.0},
+            {"firms__opportunistic_share": 1.0},
+        )
         assert b1.sum() > 1.5 * b0.sum()
         assert np.all(b1 > b0)
 
@@ -961,11 +1076,9 @@ class TestModelDirections:
         assert np.all(m1 > 5 * m0)
 
     def test_risk_clinic_cuts_conflict_after_shocks(self, run_small):
-        hard = {"environment__shock_rate_per_year": 6.0,
-                "coefficients__friction__per_risk_mismatch": 20.0}
+        hard = {"environment__shock_rate_per_year": 6.0, "coefficients__friction__per_risk_mismatch": 20.0}
         none = {**hard, "governance__risk_clinic": "none"}
-        clinic = {**hard, "governance__risk_clinic": "periodic",
-                  "governance__risk_clinic_interval_weeks": 13}
+        clinic = {**hard, "governance__risk_clinic": "periodic", "governance__risk_clinic_interval_weeks": 13}
         i0, i1 = _pair(run_small, _per_week("issues_raised"), none, clinic)
         assert np.all(i1 < i0)
         o0, o1 = _pair(run_small, lambda m: m.timeseries()["mean_open_issues"].mean(), none, clinic)
@@ -992,40 +1105,73 @@ class TestModelDirectionsSlow:
     """Eight seeds of a larger population per arm, both arms on the same seeds."""
 
     def test_alliance_function_raises_success_rate(self, run_small):
-        s0, s1 = _pair(run_small, _success, {"firms__alliance_function": "none"},
-                       {"firms__alliance_function": "central_function"}, seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        s0, s1 = _pair(
+            run_small,
+            _success,
+            {"firms__alliance_function": "none"},
+            {"firms__alliance_function": "central_function"},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert s1.mean() > s0.mean() + 0.03
         assert (s1 > s0).sum() >= 6
 
     def test_risk_clinic_raises_success_under_frequent_shocks(self, run_small):
         hard = {"environment__shock_rate_per_year": 3.0}
-        s0, s1 = _pair(run_small, _success, {**hard, "governance__risk_clinic": "none"},
-                       {**hard, "governance__risk_clinic": "periodic",
-                        "governance__risk_clinic_interval_weeks": 26}, seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        s0, s1 = _pair(
+            run_small,
+            _success,
+            {**hard, "governance__risk_clinic": "none"},
+            {**hard, "governance__risk_clinic": "periodic", "governance__risk_clinic_interval_weeks": 26},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert s1.mean() > s0.mean()
 
     def test_collaborative_resolution_keeps_fewer_issues_open(self, run_small):
-        o0, o1 = _pair(run_small, lambda m: m.timeseries()["mean_open_issues"].mean(),
-                       {"governance__conflict_resolution": "ad_hoc"},
-                       {"governance__conflict_resolution": "collaborative"}, seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        o0, o1 = _pair(
+            run_small,
+            lambda m: m.timeseries()["mean_open_issues"].mean(),
+            {"governance__conflict_resolution": "ad_hoc"},
+            {"governance__conflict_resolution": "collaborative"},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert np.all(o1 < o0)
 
     def test_horizontal_alliances_see_more_betrayals(self, run_small):
-        b0, b1 = _pair(run_small, lambda m: m.outcomes()["betrayals"].sum(),
-                       {"formation__horizontal_share": 0.0}, {"formation__horizontal_share": 1.0},
-                       seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        b0, b1 = _pair(
+            run_small,
+            lambda m: m.outcomes()["betrayals"].sum(),
+            {"formation__horizontal_share": 0.0},
+            {"formation__horizontal_share": 1.0},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert b1.sum() > 1.3 * b0.sum()
 
     def test_consistent_leadership_with_incentives_raises_success(self, run_small):
         inc = {"firms__incentives__formal": 0.8, "firms__incentives__informal": 0.8}
-        s0, s1 = _pair(run_small, _success, {**inc, "firms__leadership_consistency": 0.0},
-                       {**inc, "firms__leadership_consistency": 1.0}, seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        s0, s1 = _pair(
+            run_small,
+            _success,
+            {**inc, "firms__leadership_consistency": 0.0},
+            {**inc, "firms__leadership_consistency": 1.0},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert s1.mean() > s0.mean() + 0.05
 
     def test_insight_workshop_rescues_top_down_alliances(self, run_small):
         td = {"formation__top_down_share": 1.0}
-        s0, s1 = _pair(run_small, _success, td, {**td, "governance__insight_workshop": True},
-                       seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        s0, s1 = _pair(
+            run_small,
+            _success,
+            td,
+            {**td, "governance__insight_workshop": True},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         assert s1.mean() > s0.mean() + 0.05
 
     def test_frequent_reviews_catch_opportunism_sooner(self, run_small):
@@ -1038,8 +1184,14 @@ class TestModelDirectionsSlow:
             return float(det.groupby("alliance_id")["value"].mean().mean())
 
         opp_ = {"firms__opportunistic_share": 1.0}
-        w0, w1 = _pair(run_small, weeks_found, {**opp_, "governance__review_interval_weeks": 26},
-                       {**opp_, "governance__review_interval_weeks": 4}, seeds=SLOW_SEEDS, size=SLOW_SIZE)
+        w0, w1 = _pair(
+            run_small,
+            weeks_found,
+            {**opp_, "governance__review_interval_weeks": 26},
+            {**opp_, "governance__review_interval_weeks": 4},
+            seeds=SLOW_SEEDS,
+            size=SLOW_SIZE,
+        )
         # the `value` of a detection is the weeks of opportunism it found
         assert w1.mean() < w0.mean()
 
@@ -1050,9 +1202,12 @@ class TestModelInvariants:
     ARMS = (
         {"firms__opportunistic_share": 1.0},
         {"managers__turnover_per_year": 0.6},
-        {"governance__risk_clinic": "periodic", "governance__risk_clinic_interval_weeks": 13,
-         "environment__shock_rate_per_year": 6.0,
-         "coefficients__friction__per_risk_mismatch": 20.0},
+        {
+            "governance__risk_clinic": "periodic",
+            "governance__risk_clinic_interval_weeks": 13,
+            "environment__shock_rate_per_year": 6.0,
+            "coefficients__friction__per_risk_mismatch": 20.0,
+        },
     )
 
     @pytest.mark.parametrize("arm", range(len(ARMS)))

@@ -27,7 +27,7 @@ from experiments.store import StoreError, completed_runs
 from experiments.sweep import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"formation": {"n_alliances": 12}, "firms": {"count": 20}, "simulation": {"horizon_weeks": 104}}
+TINY = {"formation": {"n_alliances": 12}, "firms": {"count": 20}, "simulation": {"horizon_weeks": 156}}
 
 
 def write_spec(folder: Path, **changes) -> Path:
@@ -453,11 +453,10 @@ def test_summary_matches_a_hand_computation(reference_sweep):
         assert row["mean_duration_weeks"] == pytest.approx(decided["duration_weeks"].mean())
         assert row["median_duration_weeks"] == pytest.approx(decided["duration_weeks"].median())
         assert row["mean_final_trust"] == pytest.approx(group["final_trust"].mean())
-        by_run = group.groupby("replication").apply(
-            lambda g: (g["outcome"] == "success").sum() / (g["outcome"] != "censored").sum(),
-            include_groups=False,
-        )
-        assert row["success_rate_sd"] == pytest.approx(by_run.std(ddof=1))
+        counts = group.assign(d=group["outcome"] != "censored", s=group["outcome"] == "success")
+        counts = counts.groupby("replication")[["d", "s"]].sum()
+        by_run = counts["s"] / counts["d"].replace(0, np.nan)
+        assert row["success_rate_sd"] == pytest.approx(by_run.dropna().std(ddof=1), nan_ok=True)
     # the paired difference from the reference, by hand
     rates = runs.pivot(index="replication", columns="point_id", values="success_rate")
     for point in range(4):
@@ -585,3 +584,19 @@ def test_spec_errors_reach_the_python_api_as_spec_errors(tmp_path):
     spec = write_spec(tmp_path, replications=0)
     with pytest.raises(SpecError, match="replications: Input should be greater than or equal to 1"):
         run_sweep(spec, tmp_path / "x", progress=False)
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_error_not_a_hang(reference_sweep, tmp_path):
+    """Workers start fresh and import the calling script; without `if __name__ == "__main__":`
+    they cannot start, and the sweep says so at once instead of retrying runs forever."""
+    spec, _, _ = reference_sweep
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from experiments import run_sweep\n"
+        f"run_sweep({str(spec)!r}, {str(tmp_path / 'out')!r}, workers=2, progress=False)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "WorkersCannotStart: the worker processes could not start" in done.stderr
+    assert 'if __name__ == "__main__":' in done.stderr
+    assert not list((tmp_path / "out" / "runs").glob("*.parquet"))  # nothing recorded as failed
