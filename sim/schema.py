@@ -436,6 +436,13 @@ class ReviewCoefficients(Section):
     grace_weeks: int = _f(
         26, "operating weeks before value is judged (until then the value term counts as on target)", ge=0
     )
+    judgement_ramp_weeks: int = _f(
+        52,
+        "weeks after the grace period over which value's weight in satisfaction rises from 0 to full "
+        "(a honeymoon: young alliances are judged on their results gradually); 0 judges in full at once",
+        ge=0,
+        le=520,
+    )
 
 
 class FormationCoefficients(Section):

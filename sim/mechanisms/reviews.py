@@ -6,10 +6,13 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
    a detected act is a betrayal of the co-partners (submodel trust: trust cut, lasting ceiling).
 2. If every partner of an operating alliance has already realised all it expected, the alliance
    ends early, successfully (restructured, if it was renegotiated); the others go on.
-3. Satisfaction = value_weight * min(realised / expected value, 1.5) + trust_weight * trust, with
-   value counted since the alliance last entered the operate phase (after investing, or after a
-   restructuring) and judged only after `grace_weeks` of operation; before that the value term
-   counts as on target.
+3. Satisfaction = value_weight * judged + trust_weight * trust, where judged = 1 + w * (ratio - 1),
+   ratio = min(realised / expected value, 1.5) with value counted since the alliance last
+   entered the operate phase (after investing, or after a restructuring), and w the weight of
+   results: 0 for the first `grace_weeks` of operation (the value term counts as on target),
+   then rising linearly to 1 over `judgement_ramp_weeks` (a honeymoon: partners judge a young
+   alliance on its results gradually, so early reviews rarely end it; Fichman & Levinthal's
+   explanation of the inverted-U hazard that Park & Russo observed).
 4. An unhappy partner (satisfaction below `satisfaction_threshold`) acts with a chance that
    rises smoothly from 0 with its dissatisfaction (`act_probability`: a logistic curve centred
    at `exit_margin`, scale `exit_temperature`, rescaled to start at 0). Acting, it restructures
@@ -41,6 +44,20 @@ def value_ratio(realized_operating, expected_rate, operate_weeks, grace_weeks: i
     judged = (operate_weeks >= max(grace_weeks, 1)) & (expected > 0)
     ratio = np.where(judged, realized_operating / np.where(expected > 0, expected, 1.0), 1.0)
     return np.minimum(ratio, 1.5)
+
+
+def judgement_weight(operate_weeks, grace_weeks: int, ramp_weeks: int) -> np.ndarray:
+    """Weight of results in satisfaction: 0 until `grace_weeks` of operation, then rising
+    linearly to 1 over `ramp_weeks` (at once when `ramp_weeks` is 0)."""
+    weeks = np.asarray(operate_weeks, dtype=np.float64) - grace_weeks
+    if ramp_weeks == 0:
+        return (weeks >= 0).astype(np.float64)
+    return np.clip(weeks / ramp_weeks, 0.0, 1.0)
+
+
+def judged_ratio(ratio, weight) -> np.ndarray:
+    """The value ratio as the partner weighs it: on target (1) moved toward `ratio` by `weight`."""
+    return 1.0 + weight * (ratio - 1.0)
 
 
 def satisfaction(ratio, trust, coef) -> np.ndarray:
@@ -125,7 +142,9 @@ def review(world) -> None:
 
     member = al.member[rows]
     ratio = _ratio(world, rows)
-    sat = np.where(member, satisfaction(ratio, al.trust_org[rows], c), np.inf)
+    operating = np.where(al.phase[rows] == OPERATE, al.operate_weeks[rows], 0)[:, None]
+    judged = judged_ratio(ratio, judgement_weight(operating, c.grace_weeks, c.judgement_ramp_weeks))
+    sat = np.where(member, satisfaction(judged, al.trust_org[rows], c), np.inf)
     world.events.log(week, world.ids(rows), "trust", value=al.slot_mean(al.trust_org[rows], member))
     r, cols = np.nonzero(member)
     world.events.log(week, world.ids(rows[r]), "review", slot=cols, value=sat[r, cols])
