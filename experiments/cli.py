@@ -27,6 +27,7 @@ from sim import REASONS, AllianceModel, Scenario, ScenarioError, load_scenario, 
 
 PROG = "alliance-sim"
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_SEED = 0
@@ -324,12 +325,114 @@ def summarize_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- validate
+
+
+def add_validate_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim validate`."""
+    from experiments.validation import DEFAULT_REPLICATIONS
+
+    parser = subparsers.add_parser(
+        "validate",
+        allow_abbrev=False,
+        help="check the baseline against published alliance outcomes and the seed articles' claims",
+        description="Run the baseline and its validation arms (one lever changed each) on common "
+        "random numbers and check every target: success about 50%% without and about 63%% with an "
+        "alliance function, an inverted-U termination hazard, and the direction of each claim of "
+        "the seed articles as a paired difference with its 95%% interval. Exit status 0 only when "
+        "every target passes, 1 when one fails.",
+        epilog="Resumable like a sweep: rerun the same command to finish an interrupted run; a larger "
+        "--replications extends it. Writes validation.csv and validation.md into DIR. Targets and "
+        "sources: docs/VALIDATION.md.",
+    )
+    parser.add_argument(
+        "--replications",
+        type=int,
+        metavar="N",
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications per arm (default: {DEFAULT_REPLICATIONS})",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/validation)"
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="SCENARIO",
+        help="the baseline scenario to validate (default: configs/baseline.yaml)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: every core; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a baseline value by its dotted path in every arm, e.g. "
+        "--set coefficients.reviews.satisfaction_threshold=0.9; repeatable",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """`alliance-sim validate`: run the arms, print the table, exit 0 only if every target passes."""
+    from experiments.sweep import SweepInterrupted
+    from experiments.validation import REPORT_CSV, REPORT_MD, report_table, validate
+
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    if args.replications < 2:
+        raise CliError(
+            f"--replications must be at least 2 (a paired interval needs two), got {args.replications}"
+        )
+    if args.scenario is not None and not args.scenario.is_file():
+        raise CliError(f"--scenario {args.scenario}: no such file")
+    overrides = dict(parse_assignment(text) for text in args.assignments)
+    folder = args.out or RESULTS_DIR / "validation"
+    try:
+        report = validate(
+            folder,
+            base=args.scenario,
+            replications=args.replications,
+            workers=args.workers,
+            overrides=overrides,
+            progress=not args.quiet,
+            command=args.command_line,
+        )
+    except SweepInterrupted as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(left_aligned(report_table(report)))
+    for _, row in report.iterrows():
+        if row["note"]:
+            print(f"  {row['target']}: {row['note']}")
+    passed = int(report["passed"].sum())
+    print(f"{passed} of {len(report)} targets pass ({args.replications} replications per arm).")
+    print(f"Written: {folder / REPORT_CSV}, {folder / REPORT_MD}")
+    return EXIT_OK if passed == len(report) else EXIT_FAILED
+
+
+def left_aligned(table: Any) -> str:
+    """A DataFrame of text as a plain table with left-aligned columns, for reading in a terminal."""
+    columns = [[str(name), *map(str, table[name])] for name in table.columns]
+    widths = [max(map(len, column)) for column in columns]
+    rows = zip(*columns)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
 # --------------------------------------------------------------------------- main
 
 COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     add_run_command,
     add_sweep_command,
     add_summarize_command,
+    add_validate_command,
 )
 
 
