@@ -426,6 +426,70 @@ def left_aligned(table: Any) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
+# --------------------------------------------------------------------------- calibrate
+
+
+def add_calibrate_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim calibrate`."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        allow_abbrev=False,
+        help="fit coefficients so that the baseline reproduces published success rates",
+        description="Pattern-oriented calibration: search the coefficients named in SPEC (bounded "
+        "Nelder-Mead) for values at which the baseline succeeds about 50%% of the time, firms with "
+        "an alliance function about 63%% and the termination hazard is an inverted U. Each "
+        "evaluation runs on the experiment engine into its own resumable folder. Exit status 0 when "
+        "the best values match every pattern, 1 when none did.",
+        epilog="Writes DIR/evaluations.csv (as evaluations finish) and DIR/calibration.json. Rerun "
+        "the same command to resume; a larger --max-evaluations continues the search.",
+    )
+    parser.add_argument(
+        "spec", metavar="SPEC", type=Path, help="calibration spec, e.g. configs/calibration/baseline.yaml"
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/calibration-<name>)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: every core; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--max-evaluations", type=int, metavar="N", help="evaluation budget (default: the spec's)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(handler=calibrate_command)
+
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    """`alliance-sim calibrate`: run or resume the search, print the fitted values and the fit."""
+    from experiments.calibration import RESULT_JSON, calibrate, describe, load_calibration
+    from experiments.sweep import SweepInterrupted
+
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    if args.max_evaluations is not None and args.max_evaluations < 1:
+        raise CliError(f"--max-evaluations must be a positive integer, got {args.max_evaluations}")
+    calibration = load_calibration(args.spec)
+    folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
+    try:
+        report = calibrate(
+            calibration,
+            folder,
+            workers=args.workers,
+            max_evaluations=args.max_evaluations,
+            progress=not args.quiet,
+            command=args.command_line,
+        )
+    except SweepInterrupted as exc:
+        print(f"{PROG}: {exc}; finished evaluations are kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(describe(report))
+    print(f"Written: {folder / RESULT_JSON}")
+    return EXIT_OK if report["accepted"] else EXIT_FAILED
+
+
 # --------------------------------------------------------------------------- main
 
 COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
@@ -433,6 +497,7 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     add_sweep_command,
     add_summarize_command,
     add_validate_command,
+    add_calibrate_command,
 )
 
 

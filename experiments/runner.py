@@ -235,7 +235,7 @@ class WorkersCannotStart(RuntimeError):
 
 WORKERS_CANNOT_START = (
     "the worker processes could not start. If you call run_sweep from a script, put the call under "
-    "`if __name__ == \"__main__\":` (workers start fresh and import your script; see the Python "
+    '`if __name__ == "__main__":` (workers start fresh and import your script; see the Python '
     "multiprocessing docs, 'Safe importing of main module'), or pass workers=1"
 )
 
