@@ -42,3 +42,14 @@ if [ ! -f "$stamp" ] || ! cmp -s pyproject.toml "$stamp" || ! installed_ok; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
   cp pyproject.toml "$stamp"
 fi
+
+# The dashboard test drives Debian's chromium headless through chromedriver (tests/test_dashboard.py).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian's chromium and chromium-driver for the dashboard test"
+    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null; }
+  else
+    echo "note: chromium and chromedriver are not installed; the dashboard test needs them" >&2
+  fi
+fi
