@@ -266,6 +266,10 @@ def completed_runs(folder: str | Path) -> dict[str, str]:
     return dict(zip(table.column("run_id").to_pylist(), table.column("status").to_pylist()))
 
 
+#: Run files read together by `read_table` (bounds its peak memory; see there).
+READ_BATCH_FILES = 256
+
+
 def read_table(
     folder: str | Path, table: str, columns: Iterable[str] | None = None, *, complete_only: bool = True
 ) -> pd.DataFrame:
@@ -280,11 +284,17 @@ def read_table(
         files = [path for path in files if path.name in done]
     if not files:
         return pd.DataFrame(columns=list(columns) if columns else None)
-    dataset = ds.dataset(files, format="parquet")
+    wanted = list(columns) if columns else None
+    # read a bounded number of files at a time: one dataset over thousands of files holds scan
+    # buffers for all of them at once, so peak memory would grow with the number of runs
+    parts = [
+        ds.dataset(files[start : start + READ_BATCH_FILES], format="parquet").to_table(columns=wanted)
+        for start in range(0, len(files), READ_BATCH_FILES)
+    ]
     # a failed run has null counts: the runs table's integers are nullable (Int64) so that their
     # type does not depend on whether some run failed
     mapper = {pa.int64(): pd.Int64Dtype()}.get if table == RUNS else None
-    frame = dataset.to_table(columns=list(columns) if columns else None).to_pandas(types_mapper=mapper)
+    frame = pa.concat_tables(parts, promote_options="permissive").to_pandas(types_mapper=mapper)
     order = [c for c in ("point_id", "replication") if c in frame.columns]
     return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
 

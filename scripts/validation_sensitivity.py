@@ -24,7 +24,7 @@ from sim.schema import Scenario
 #: (coefficient, low value, high value): the coefficients behind the targets, moved one at a time.
 PERTURBATIONS = (
     ("coefficients.reviews.objective_share", -0.03, +0.03),
-    ("coefficients.learning.function_base_capability", -0.15, +0.15),
+    ("coefficients.learning.function_base_capability", -0.05, +0.10),
     ("coefficients.meetings.cost_in_person", -0.3, +0.3),
     ("coefficients.reviews.judgement_ramp_weeks", -52, +52),
 )

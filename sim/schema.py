@@ -392,7 +392,9 @@ class LearningCoefficients(Section):
     )
     capability_max_none: Unit = _f(0.4, "capability a firm without an alliance function can reach")
     capability_max_function: Unit = _f(1.0, "capability a firm with an alliance function can reach")
-    function_base_capability: Unit = _f(0.35, "capability an alliance function brings from day one")
+    function_base_capability: Unit = _f(
+        0.07, "capability an alliance function brings from day one (calibrated, docs/VALIDATION.md)"
+    )
     spread_none: Unit = _f(0.3, "share of an alliance's lessons kept by a firm without a function")
     spread_central_function: Unit = _f(0.8, "share kept and spread by a central function")
     spread_center_of_excellence: Unit = _f(1.0, "share kept and spread by a centre of excellence")
@@ -429,7 +431,9 @@ class ReviewCoefficients(Section):
         0.5, "renegotiation moves expected value this share of the way to what is realised"
     )
     objective_share: Unit = _f(
-        0.9, "share of expected value a partner must realise for its objectives to be met"
+        0.9,
+        "share of expected value a partner must realise for its objectives to be met (calibrated, "
+        "docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
     recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
