@@ -12,6 +12,7 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import sys
@@ -236,6 +237,13 @@ def add_sweep_command(subparsers: Subparsers) -> None:
         help="worker processes (default: every core; 1 runs in this process)",
     )
     parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on the Dask cluster of this scheduler: an address (tcp://HOST:PORT) or the file "
+        "`dask scheduler --scheduler-file FILE` writes; its workers run the sweep (not with --workers) "
+        "and the results are the same as a local run's; see docs/how-to/run-sweeps-on-a-cluster.md",
+    )
+    parser.add_argument(
         "--replications", type=int, metavar="R", help="replications per design point (default: the spec's)"
     )
     parser.add_argument(
@@ -254,11 +262,17 @@ def add_sweep_command(subparsers: Subparsers) -> None:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """`alliance-sim sweep`: run (or resume) the experiment, then print its summary."""
+    from experiments.runner import ClusterError
     from experiments.spec import load_spec
     from experiments.sweep import SweepInterrupted, run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    if args.scheduler is not None and args.workers is not None:
+        raise CliError(
+            "--scheduler and --workers cannot be used together: with --scheduler the cluster's workers "
+            "run the sweep (add more with `dask worker ADDRESS`)"
+        )
     if args.replications is not None and args.replications < 1:
         raise CliError(f"--replications must be a positive integer, got {args.replications}")
     overrides = dict(parse_assignment(text) for text in args.assignments)
@@ -271,11 +285,14 @@ def sweep_command(args: argparse.Namespace) -> int:
             workers=args.workers,
             retry_failed=args.retry_failed,
             progress=not args.quiet,
+            scheduler=args.scheduler,
             command=args.command_line,
         )
     except SweepInterrupted as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except ClusterError as exc:
+        raise CliError(str(exc)) from None
     if not args.quiet:
         print(sweep_report(folder, runs))
     return EXIT_OK
@@ -337,9 +354,9 @@ def add_validate_command(subparsers: Subparsers) -> None:
         allow_abbrev=False,
         help="check the baseline against published alliance outcomes and the seed articles' claims",
         description="Run the baseline and its validation arms (one lever changed each) on common "
-        "random numbers and check every target: success about 50%% without and about 63%% with an "
+        "random numbers and check every target: success about 50% without and about 63% with an "
         "alliance function, an inverted-U termination hazard, and the direction of each claim of "
-        "the seed articles as a paired difference with its 95%% interval. Exit status 0 only when "
+        "the seed articles as a paired difference with its 95% interval. Exit status 0 only when "
         "every target passes, 1 when one fails.",
         epilog="Resumable like a sweep: rerun the same command to finish an interrupted run; a larger "
         "--replications extends it. Writes validation.csv and validation.md into DIR. Targets and "
@@ -436,8 +453,8 @@ def add_calibrate_command(subparsers: Subparsers) -> None:
         allow_abbrev=False,
         help="fit coefficients so that the baseline reproduces published success rates",
         description="Pattern-oriented calibration: search the coefficients named in SPEC (bounded "
-        "Nelder-Mead) for values at which the baseline succeeds about 50%% of the time, firms with "
-        "an alliance function about 63%% and the termination hazard is an inverted U. Each "
+        "Nelder-Mead) for values at which the baseline succeeds about 50% of the time, firms with "
+        "an alliance function about 63% and the termination hazard is an inverted U. Each "
         "evaluation runs on the experiment engine into its own resumable folder. Exit status 0 when "
         "the best values match every pattern, 1 when none did.",
         epilog="Writes DIR/evaluations.csv (as evaluations finish) and DIR/calibration.json. Rerun "
@@ -500,6 +517,15 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
     add_calibrate_command,
 )
 
+#: Subcommands declared beside the experiment kind they drive: (module, its add_<name>_command).
+#: They are imported when the parser is built, so those modules may import this one freely.
+KIND_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("experiments.stress", "add_stress_command"),
+    ("experiments.discovery", "add_discover_command"),
+    ("experiments.sensitivity", "add_sensitivity_command"),
+    ("experiments.dashboard", "add_dashboard_command"),
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand in COMMANDS."""
@@ -514,6 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for add_command in COMMANDS:
         add_command(subparsers)
+    for module_name, function_name in KIND_COMMANDS:
+        getattr(importlib.import_module(module_name), function_name)(subparsers)
     return parser
 
 

@@ -6,7 +6,7 @@
   the others.
 * Executors share one small interface (`submit`, `wait_any`, `restart`, `shutdown`,
   `is_worker_loss`): `SerialExecutor` runs tasks in this process, `LocalPoolExecutor` in a pool of
-  worker processes. A cluster executor (dask) implements the same.
+  worker processes; `experiments.cluster.DaskExecutor` on a dask.distributed cluster.
 * `drive(tasks, executor, on_result)` keeps a bounded number of runs in flight (memory stays flat
   however many runs there are) and hands each result to `on_result` as it arrives. When a worker
   process dies, the runs it may have been running are retried one at a time, so the run that
@@ -229,6 +229,15 @@ class SerialExecutor:
         pass
 
 
+class ClusterError(RuntimeError):
+    """A cluster that cannot run the sweep (an unreachable scheduler, workers that cannot import
+    the project); the message says what to do. See `experiments.cluster`."""
+
+
+class ClusterLost(ClusterError):
+    """The cluster went away mid-sweep (its scheduler stopped); completed runs are on disk."""
+
+
 class WorkersCannotStart(RuntimeError):
     """The worker processes die before they can run anything."""
 
@@ -322,13 +331,13 @@ def drive(
     alone; a run whose worker dies again while it runs alone is recorded as failed. Exceptions
     from `on_result` (and KeyboardInterrupt) propagate after cancelling what is queued.
     """
-    limit = in_flight or 2 * executor.workers + 1
     source: Iterator[RunTask] = iter(tasks)
     retry: deque[RunTask] = deque()  # runs in flight when a worker died, to rerun one at a time
     isolated: set[str] = set()  # run ids being retried alone
     pending: dict[Any, RunTask] = {}
     try:
         while True:
+            limit = in_flight or 2 * executor.workers + 1  # read each time: a cluster may grow
             alone = bool(retry) or any(t.run_id in isolated for t in pending.values())
             while len(pending) < (1 if alone else limit):
                 task = retry.popleft() if retry else next(source, None)

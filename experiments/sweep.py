@@ -23,7 +23,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from experiments import analysis
-from experiments.runner import Executor, RunResult, RunTask, drive, make_executor
+from experiments.runner import (
+    ClusterError,
+    ClusterLost,
+    Executor,
+    RunResult,
+    RunTask,
+    drive,
+    make_executor,
+)
 from experiments.spec import ResolvedExperiment, SpecError, load_spec, run_id
 from experiments.store import (
     SUMMARY,
@@ -38,14 +46,15 @@ SURVIVAL_MAX_CURVES = 8
 
 
 class SweepInterrupted(Exception):
-    """The sweep was stopped (Ctrl-C); what completed is on disk and a rerun finishes the rest."""
+    """The sweep was stopped (Ctrl-C, or its cluster went away); what completed is on disk and a
+    rerun finishes the rest. `reason` says what stopped it."""
 
-    def __init__(self, folder: Path, done: int, total: int):
+    def __init__(self, folder: Path, done: int, total: int, reason: str = "interrupted"):
         super().__init__(
-            f"interrupted: {done} of {total} runs are saved in {folder}; run the same command again "
+            f"{reason}: {done} of {total} runs are saved in {folder}; run the same command again "
             "to finish the rest"
         )
-        self.done, self.total = done, total
+        self.done, self.total, self.reason = done, total, reason
 
 
 def run_sweep(
@@ -58,6 +67,8 @@ def run_sweep(
     retry_failed: bool = False,
     progress: bool = True,
     executor: Executor | None = None,
+    client: Any = None,
+    scheduler: str | Path | None = None,
     command: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Run the experiment `spec` into folder `out` and return its runs table (`load_runs`).
@@ -71,9 +82,14 @@ def run_sweep(
         retry_failed: rerun the runs recorded as failed (otherwise they are kept as they are).
         progress: show a progress bar on stderr.
         executor: where to run (default: `make_executor(workers)`).
+        client: a `distributed.Client`: run on its Dask cluster (see `experiments.cluster`); the
+            client stays open.
+        scheduler: a Dask scheduler's address (tcp://HOST:PORT) or scheduler file: connect to it,
+            run there and disconnect at the end. Results are identical to a local run's.
         command: the command line recorded in the manifest (default: sys.argv).
 
-    Raises SpecError or StoreError for input that cannot be used, SweepInterrupted on Ctrl-C.
+    Raises SpecError or StoreError for input that cannot be used, ClusterError for a cluster that
+    cannot be reached or used, SweepInterrupted on Ctrl-C or when the cluster's scheduler goes away.
     """
     experiment = (
         spec
@@ -84,7 +100,50 @@ def run_sweep(
         raise SpecError("replications and overrides apply to a spec file; resolve them into the experiment")
     if workers is not None and workers < 1:
         raise SpecError(f"--workers must be a positive integer, got {workers}")
-    folder = Path(out)
+    check_executor_choice(workers, executor, client, scheduler)
+    # connect before opening the folder: nothing is written if the cluster cannot be reached
+    on_cluster = None if client is None and scheduler is None else cluster_executor(client, scheduler)
+    try:
+        return _run(experiment, Path(out), executor or on_cluster, workers, retry_failed, progress, command)
+    finally:
+        if on_cluster is not None:
+            on_cluster.shutdown()
+
+
+def check_executor_choice(workers: int | None, executor: Any, client: Any, scheduler: Any) -> None:
+    """At most one of workers, executor, client and scheduler says where the runs execute."""
+    given = [
+        name
+        for name, value in (("workers", workers), ("executor", executor), ("client", client))
+        if value is not None
+    ]
+    if scheduler is not None:
+        given.append("scheduler")
+    if len(given) > 1:
+        raise SpecError(
+            f"give one of workers, executor, client and scheduler, not {' and '.join(given)}: on a "
+            "cluster the scheduler's workers run the sweep (start more with `dask worker`)"
+        )
+
+
+def cluster_executor(client: Any, scheduler: str | Path | None) -> Executor:
+    """A DaskExecutor on `client`, or on a new client of `scheduler` (closed at shutdown)."""
+    from experiments.cluster import DaskExecutor
+
+    return DaskExecutor(client) if client is not None else DaskExecutor.connect(scheduler)
+
+
+def _run(
+    experiment: ResolvedExperiment,
+    folder: Path,
+    executor: Executor | None,
+    workers: int | None,
+    retry_failed: bool,
+    progress: bool,
+    command: Sequence[str] | None,
+) -> pd.DataFrame:
+    """The body of run_sweep: open the store, run what it lacks, close it, summarise. Without an
+    `executor` it makes one for `workers` and shuts it down at the end."""
     store = ResultsStore.open(folder, experiment, list(sys.argv if command is None else command))
     done = store.completed()
     skip = {rid for rid, status in done.items() if status == "ok" or not retry_failed}
@@ -109,12 +168,18 @@ def run_sweep(
 
     owned = executor is None
     executor = executor or make_executor(workers)
+    store.manifest["invocations"][-1]["executor"] = describe_executor(executor)
     try:
         drive(pending_tasks(experiment, skip), executor, record)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ClusterLost) as exc:
         bar.close()
         store.finish(dict(counts))
-        raise SweepInterrupted(folder, sum(counts.values()), experiment.n_runs) from None
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped, {exc}"
+        raise SweepInterrupted(folder, sum(counts.values()), experiment.n_runs, reason) from None
+    except ClusterError:
+        bar.close()
+        store.finish(dict(counts))
+        raise
     finally:
         bar.close()
         if owned:
@@ -123,6 +188,14 @@ def run_sweep(
     if todo or not (folder / SUMMARY).exists():
         write_summary(folder)
     return load_runs(folder)
+
+
+def describe_executor(executor: Executor) -> dict[str, Any]:
+    """Where the runs of an invocation executed, for its manifest entry."""
+    describe = getattr(executor, "describe", None)
+    if callable(describe):
+        return describe()
+    return {"kind": type(executor).__name__, "workers": executor.workers}
 
 
 def _importing_script_in_a_worker() -> bool:

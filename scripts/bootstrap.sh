@@ -53,3 +53,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     echo "note: chromium and chromedriver are not installed; the dashboard test needs them" >&2
   fi
 fi
+
+# Solara's page assets (scripts, styles, fonts) from the npm registry into Solara's own cache, so the
+# dashboard works without its CDN (tests/test_dashboard.py). Skips what is already there.
+"$VENV/bin/alliance-sim" dashboard --fetch-assets >/dev/null \
+  || echo "note: could not fetch the dashboard's page assets; 'alliance-sim dashboard --fetch-assets' retries" >&2

@@ -11,7 +11,8 @@ from sim import Scenario, ScenarioError, build_scenario, load_scenario, parse_as
 from sim.scenario import kwargs_to_overrides, scenario_to_yaml, set_dotted
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
-SPEC_FOLDERS = {"experiments", "stress", "sensitivity", "validation", "calibration", "discovery"}  # not scenarios
+#: folders of specs, not scenarios
+SPEC_FOLDERS = {"experiments", "stress", "sensitivity", "validation", "calibration", "discovery"}
 SCENARIOS = sorted(
     p for p in CONFIGS.glob("**/*.yaml") if not SPEC_FOLDERS & set(p.relative_to(CONFIGS).parts)
 )
