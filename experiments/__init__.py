@@ -11,17 +11,21 @@ per design), `experiments.runner` executes runs, `experiments.store` is the resu
 `experiments.sweep` puts them together, `experiments.analysis` and `experiments.stats` hold the
 statistics, `experiments.figures` the plots, `experiments.cli` the `alliance-sim` command line,
 `experiments.outputs` and `experiments.provenance` the files of a single run. One module per
-experiment kind: `validation`, `calibration`, `stress`, `discovery` (PRIM), `sensitivity` (Sobol,
-Morris); `cluster` runs sweeps on Dask.
+experiment kind: `compare` and `story` (counterfactuals), `validation`, `calibration`, `stress`,
+`discovery` (PRIM), `sensitivity` (Sobol, Morris), `report` (HTML); `cluster` runs sweeps on Dask.
 """
 
+from experiments.compare import compare
 from experiments.discovery import discover, find_failure_boxes
+from experiments.figures.trajectories import trust_bands, trust_trajectories
 from experiments.provenance import provenance, write_json_atomic
+from experiments.report import write_report
 from experiments.runner import ClusterError
 from experiments.sensitivity import analyze_indices, sensitivity
 from experiments.spec import SpecError, load_spec
 from experiments.stats import wilson_interval
 from experiments.store import StoreError
+from experiments.story import Story, format_story, story
 from experiments.stress import rank_designs, stress_test
 from experiments.sweep import (
     SweepInterrupted,
@@ -35,12 +39,15 @@ from experiments.sweep import (
 
 __all__ = [
     "ClusterError",
+    "Story",
     "SpecError",
     "StoreError",
     "SweepInterrupted",
     "analyze_indices",
+    "compare",
     "discover",
     "find_failure_boxes",
+    "format_story",
     "load_events",
     "load_outcomes",
     "load_runs",
@@ -50,8 +57,12 @@ __all__ = [
     "rank_designs",
     "run_sweep",
     "sensitivity",
+    "story",
     "stress_test",
     "summarize",
+    "trust_bands",
+    "trust_trajectories",
     "wilson_interval",
     "write_json_atomic",
+    "write_report",
 ]

@@ -520,9 +520,12 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
 #: Subcommands declared beside the experiment kind they drive: (module, its add_<name>_command).
 #: They are imported when the parser is built, so those modules may import this one freely.
 KIND_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("experiments.compare", "add_compare_command"),
+    ("experiments.story", "add_story_command"),
     ("experiments.stress", "add_stress_command"),
     ("experiments.discovery", "add_discover_command"),
     ("experiments.sensitivity", "add_sensitivity_command"),
+    ("experiments.report", "add_report_command"),
     ("experiments.dashboard", "add_dashboard_command"),
 )
 

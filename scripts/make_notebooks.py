@@ -201,6 +201,58 @@ def small_copy() -> str:
     )
 
 
+def trainers() -> list:
+    return [
+        new_markdown_cell(
+            "# Trainers: the same alliances, the same luck, one thing done differently\n\n"
+            "A counterfactual runs a scenario twice on common random numbers: replication *r* of "
+            "both worlds draws the same shocks, the same turnover, the same cultures. Only the "
+            "lever you change differs, so every difference is its doing. Here: what does a "
+            "dedicated alliance function in every firm change? (Small runs; the command "
+            "`alliance-sim compare configs/baseline.yaml --set firms.alliance_function=central_function` "
+            "uses 200 alliances and 60 replications.)"
+        ),
+        new_code_cell(SETUP + '\n\nimport tempfile\n\nWORK = Path(tempfile.mkdtemp(prefix="alliance-sim-"))'),
+        new_code_cell(
+            "from sim import load_scenario\n"
+            "from experiments.compare import compare\n\n"
+            'scenario = load_scenario(CONFIGS / "baseline.yaml", SMALL)\n'
+            'change = {"firms.alliance_function": "central_function"}\n'
+            'table = compare(scenario, change, replications=6, out=WORK / "compare", workers=1)\n'
+            "table.round(3)"
+        ),
+        new_markdown_cell(
+            "Each row: the metric in the baseline world, in the alternative, and the paired "
+            "difference with its 95% interval (an interval that excludes zero is a difference the "
+            "luck of the draw does not explain). How many alliances changed outcome, and which way:"
+        ),
+        new_code_cell('table.attrs["flips"]'),
+        new_code_cell(
+            "from IPython.display import Image\n\n"
+            'Image(filename=str(WORK / "compare" / "comparison.png"))'
+        ),
+        new_markdown_cell(
+            "## The story of one alliance in both worlds\n\n"
+            "Pick an alliance whose ending changes, replay it in both worlds from the same seed, "
+            "and read its timelines side by side: where the worlds part, and how each ends."
+        ),
+        new_code_cell(
+            "from experiments.story import format_story, story\n\n"
+            'tale = story(scenario, change, pick="flipped", seed=0)\n'
+            "print(format_story(tale))"
+        ),
+        new_code_cell(
+            "from experiments.figures.story import story_figure\n\n"
+            "story_figure(tale)"
+        ),
+        new_markdown_cell(
+            "For the room: `alliance-sim story configs/baseline.yaml --set firms.alliance_function="
+            "central_function --pick flipped --out results/story` writes `story.png` for a slide, "
+            "and `alliance-sim dashboard` runs two settings side by side, live."
+        ),
+    ]
+
+
 def strategists() -> list:
     return [
         new_markdown_cell(
@@ -252,6 +304,7 @@ def strategists() -> list:
 
 NOTEBOOK_CELLS = {
     "01_quickstart.ipynb": quickstart,
+    "02_trainers_counterfactuals.ipynb": trainers,
     "03_strategists_stress_test.ipynb": strategists,
     "04_researchers_sweep_and_sensitivity.ipynb": researchers,
 }

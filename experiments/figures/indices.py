@@ -23,14 +23,15 @@ from experiments.figures import PALETTE, factor_label
 from experiments.sensitivity import PAIR_SEPARATOR
 
 PANEL_WIDTH = 5.2
-PANEL_HEIGHT_MIN = 3.6
+PANEL_HEIGHT_MIN = 4.2
 HEIGHT_PER_PARAMETER = 0.45
 BAR_HEIGHT = 0.38
 INTERVAL_NOTE = "95% bootstrap interval"
 #: S2 matrix cells darker than this (on cividis) get white text.
 DARK_CELL = 0.5
-#: The colour scale of the S2 matrix spans at least this much (all-zero indices stay drawable).
-NORM_SPAN_MIN = 0.01
+#: The colour scale of the S2 matrix reaches at least this high, so that indices near zero look
+#: near zero rather than filling the scale.
+S2_SCALE_MIN = 0.1
 #: Where the Morris labels sit relative to their points (points), in turn.
 LABEL_OFFSETS = ((5, 4), (5, -10))
 
@@ -83,7 +84,7 @@ def draw_sobol_bars(ax, rows: pd.DataFrame, parameters: Sequence[str]) -> None:
     ax.set_xlabel(f"Share of the output's variance (error bars: {INTERVAL_NOTE})")
     ax.set_title("Sobol indices")
     ax.grid(axis="x", color="0.9")
-    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
 
 
 def draw_s2_matrix(figure: Figure, ax, rows: pd.DataFrame, parameters: Sequence[str]) -> None:
@@ -100,7 +101,7 @@ def draw_s2_matrix(figure: Figure, ax, rows: pd.DataFrame, parameters: Sequence[
         labels[cell] = f"{value:.2f}\n±{ci:.2f}"
     finite = cells[np.isfinite(cells)]
     low = min(0.0, float(finite.min())) if finite.size else 0.0
-    high = max(float(finite.max()) if finite.size else 0.0, low + NORM_SPAN_MIN)
+    high = max(float(finite.max()) if finite.size else 0.0, S2_SCALE_MIN)
     norm = mpl.colors.Normalize(vmin=low, vmax=high)
     image = ax.imshow(cells, cmap="cividis", norm=norm, aspect="auto")
     for cell, text in labels.items():
@@ -110,7 +111,7 @@ def draw_s2_matrix(figure: Figure, ax, rows: pd.DataFrame, parameters: Sequence[
     ax.set_xticks(range(k - 1), short[1:], rotation=45, ha="right", fontsize="small")
     ax.set_yticks(range(k - 1), short[:-1], fontsize="small")
     bar = figure.colorbar(image, ax=ax)
-    bar.set_label("Second-order index S2 (share of variance)")
+    bar.set_label("S2 (share of variance)")
     ax.set_title(f"Interactions (Sobol S2, ± {INTERVAL_NOTE})", fontsize="medium")
 
 
@@ -137,7 +138,7 @@ def draw_morris(ax, rows: pd.DataFrame, metric: str) -> None:
     ax.set_ylim(0, reach)
     unit = metric.replace("_", " ")
     ax.set_xlabel(f"mu*: mean |effect| on {unit} across the range")
-    ax.set_ylabel(f"sigma: spread of the effects ({unit})")
+    ax.set_ylabel(f"sigma: spread of effects ({unit})")
     ax.set_title("Morris elementary effects")
     ax.grid(color="0.92")
     ax.legend(loc="upper left", fontsize="small", frameon=False)
