@@ -15,54 +15,54 @@ experiment kind: `compare` and `story` (counterfactuals), `validation`, `calibra
 `discovery` (PRIM), `sensitivity` (Sobol, Morris), `report` (HTML); `cluster` runs sweeps on Dask.
 """
 
-from experiments.compare import compare
-from experiments.discovery import discover, find_failure_boxes
-from experiments.figures.trajectories import trust_bands, trust_trajectories
-from experiments.provenance import provenance, write_json_atomic
-from experiments.report import write_report
-from experiments.runner import ClusterError
-from experiments.sensitivity import analyze_indices, sensitivity
-from experiments.spec import SpecError, load_spec
-from experiments.stats import wilson_interval
-from experiments.store import StoreError
-from experiments.story import Story, format_story, story
-from experiments.stress import rank_designs, stress_test
-from experiments.sweep import (
-    SweepInterrupted,
-    load_events,
-    load_outcomes,
-    load_runs,
-    load_timeseries,
-    run_sweep,
-    summarize,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ClusterError",
-    "Story",
-    "SpecError",
-    "StoreError",
-    "SweepInterrupted",
-    "analyze_indices",
-    "compare",
-    "discover",
-    "find_failure_boxes",
-    "format_story",
-    "load_events",
-    "load_outcomes",
-    "load_runs",
-    "load_spec",
-    "load_timeseries",
-    "provenance",
-    "rank_designs",
-    "run_sweep",
-    "sensitivity",
-    "story",
-    "stress_test",
-    "summarize",
-    "trust_bands",
-    "trust_trajectories",
-    "wilson_interval",
-    "write_json_atomic",
-    "write_report",
-]
+import importlib
+from typing import Any
+
+#: Public name -> the module that defines it. Imported on first use (PEP 562), so that a worker
+#: process importing `experiments.runner` does not also import every experiment kind, the report
+#: and the command line: that would add about a second to every worker's start.
+EXPORTS: dict[str, str] = {
+    "ClusterError": "experiments.runner",
+    "SpecError": "experiments.spec",
+    "StoreError": "experiments.store",
+    "Story": "experiments.story",
+    "SweepInterrupted": "experiments.sweep",
+    "analyze_indices": "experiments.sensitivity",
+    "compare": "experiments.compare",
+    "discover": "experiments.discovery",
+    "find_failure_boxes": "experiments.discovery",
+    "format_story": "experiments.story",
+    "load_events": "experiments.sweep",
+    "load_outcomes": "experiments.sweep",
+    "load_runs": "experiments.sweep",
+    "load_spec": "experiments.spec",
+    "load_timeseries": "experiments.sweep",
+    "provenance": "experiments.provenance",
+    "rank_designs": "experiments.stress",
+    "run_sweep": "experiments.sweep",
+    "sensitivity": "experiments.sensitivity",
+    "story": "experiments.story",
+    "stress_test": "experiments.stress",
+    "summarize": "experiments.sweep",
+    "trust_bands": "experiments.figures.trajectories",
+    "trust_trajectories": "experiments.figures.trajectories",
+    "wilson_interval": "experiments.stats",
+    "write_json_atomic": "experiments.provenance",
+    "write_report": "experiments.report",
+}
+
+__all__ = sorted(EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in EXPORTS:
+        raise AttributeError(f"module 'experiments' has no attribute {name!r}")
+    value = getattr(importlib.import_module(EXPORTS[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(EXPORTS))

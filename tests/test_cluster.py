@@ -196,7 +196,6 @@ def run_ids_of(keys: list[str]) -> set[str]:
     return {m.group(1) for key in keys if (m := re.match(r"alliance-run-(p\d+-r\d+)-", str(key)))}
 
 
-@pytest.mark.slow
 def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(reference, local_dask, tmp_path):
     spec, local = reference
     address, _ = local_dask.start(["victim", "survivor"])
@@ -227,7 +226,6 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(reference, local
     assert_same_results(out, local)
 
 
-@pytest.mark.slow
 def test_a_lost_scheduler_stops_the_sweep_and_a_new_one_resumes_it(reference, local_dask, tmp_path):
     spec, local = reference
     _, scheduler_file = local_dask.start(["first"])

@@ -91,7 +91,7 @@ def _new_figure() -> tuple[Figure, object]:
     return figure, figure.add_subplot()
 
 
-def _nothing_to_show(title: str, reason: str = "no decided alliances") -> Figure:
+def nothing_to_show(title: str, reason: str = "no decided alliances") -> Figure:
     figure, ax = _new_figure()
     ax.set_title(title)
     ax.text(0.5, 0.5, reason, ha="center", va="center", transform=ax.transAxes, color="0.4")
@@ -113,7 +113,7 @@ def success_by_factor(summary: pd.DataFrame, factor: str, *, reference: float | 
     pooled = pool_by(summary, [factor])
     pooled = pooled[pooled["decided"] > 0]
     if pooled.empty:
-        return _nothing_to_show(title)
+        return nothing_to_show(title)
     figure, ax = _new_figure()
     colour = PALETTE[0]
     rate, low, high = pooled["success_rate"], pooled["ci_low"], pooled["ci_high"]
@@ -152,7 +152,7 @@ def success_heatmap(summary: pd.DataFrame, fx: str, fy: str) -> Figure:
     pooled = pool_by(summary, [fx, fy])
     pooled = pooled[pooled["decided"] > 0]
     if pooled.empty:
-        return _nothing_to_show(title)
+        return nothing_to_show(title)
     figure, ax = _new_figure()
     xs, ys = sorted(pooled[fx].unique()), sorted(pooled[fy].unique())
     norm = mpl.colors.Normalize(vmin=0, vmax=1)
@@ -183,9 +183,9 @@ def survival_curves(curves: Mapping[str, pd.DataFrame], *, title: str = "Allianc
     `stats.kaplan_meier`), one per label, as steps with their pointwise 95% interval shaded."""
     drawable = {label: curve for label, curve in curves.items() if len(curve) > 0}
     if not drawable:
-        return _nothing_to_show(title, "no alliances")
+        return nothing_to_show(title, "no alliances")
     figure, ax = _new_figure()
-    for colour, (label, curve) in zip(_cycle(PALETTE), drawable.items()):
+    for colour, (label, curve) in zip(colour_cycle(PALETTE), drawable.items()):
         ax.step(curve["time"], curve["survival"], where="post", color=colour, label=label)
         low, high = curve["ci_low"].fillna(0.0), curve["ci_high"].fillna(0.0)
         ax.fill_between(curve["time"], low, high, step="post", color=colour, alpha=0.15, linewidth=0)
@@ -200,7 +200,7 @@ def survival_curves(curves: Mapping[str, pd.DataFrame], *, title: str = "Allianc
     return figure
 
 
-def _cycle(items: Sequence[str]) -> Iterable[str]:
+def colour_cycle(items: Sequence[str]) -> Iterable[str]:
     while True:
         yield from items
 
@@ -224,7 +224,7 @@ def failure_reasons(summary: pd.DataFrame, factor: str) -> Figure:
     shares = failure_shares(summary, factor)
     shares = shares[shares["decided"] > 0]
     if shares.empty:
-        return _nothing_to_show(title)
+        return nothing_to_show(title)
     figure, ax = _new_figure()
     x = np.arange(len(shares))
     bottom = np.zeros(len(shares))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import PALETTE, _nothing_to_show
+from experiments.figures import PALETTE, nothing_to_show
 
 #: Figure width, height per metric row and per panel (inches); rates are drawn in percentage points.
 PANEL_WIDTH_INCHES = 7.2
@@ -51,7 +51,7 @@ def paired_differences_figure(
     metrics named in `rates` are shares, drawn in percentage points."""
     heading = f"Alternative - baseline: {title}" if title else "Alternative - baseline"
     if table.empty or table["difference"].isna().all():
-        return _nothing_to_show(heading, "no metric could be compared")
+        return nothing_to_show(heading, "no metric could be compared")
     labels = labels or {}
     rows = table.set_index("metric")
     panels = _panels(list(rows.index), rates)

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from experiments.figures import INTERVAL_NOTE, PALETTE, RATE_LABEL, _nothing_to_show
+from experiments.figures import INTERVAL_NOTE, PALETTE, RATE_LABEL, nothing_to_show
 
 #: Cell size of the heatmap, inches (width, height), and the room left for labels.
 CELL_INCHES = (1.25, 0.62)
@@ -38,7 +38,7 @@ def stress_heatmap(table: pd.DataFrame, *, title: str = "Stress test") -> Figure
     """Designs x scenarios heatmap of a stress table (design, scenario, success_rate, ci_low,
     ci_high, regret), rows and columns in the table's order."""
     if table.empty or table["success_rate"].isna().all():
-        return _nothing_to_show(title)
+        return nothing_to_show(title)
     designs = list(dict.fromkeys(table["design"]))
     scenarios = list(dict.fromkeys(table["scenario"]))
     indexed = table.set_index(["design", "scenario"])
@@ -131,7 +131,7 @@ def peeling_trajectory_figure(
     """Density against coverage of every box PRIM passed through (columns coverage, density,
     res_dim), coloured by restricted dimensions, with box `chosen` (a row position) circled."""
     if trajectory.empty:
-        return _nothing_to_show(title, "no box")
+        return nothing_to_show(title, "no box")
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = figure.add_subplot()
     dims = trajectory["res_dim"].astype(int)

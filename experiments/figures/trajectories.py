@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import FIGURE_SIZE, PALETTE, _cycle, _nothing_to_show
+from experiments.figures import FIGURE_SIZE, PALETTE, colour_cycle, nothing_to_show
 
 #: The band of `trust_bands` by default: the interquartile range.
 INTERQUARTILE = 0.5
@@ -110,12 +110,12 @@ def trust_trajectories(
     value); `coverage` and `over` (what the band is taken across, e.g. 'replications' or
     'alliances') go into the legend. An empty table gives a figure saying so."""
     if bands.empty:
-        return _nothing_to_show(title, "no trust recorded (keep a time series or events)")
+        return nothing_to_show(title, "no trust recorded (keep a time series or events)")
     figure = Figure(figsize=FIGURE_SIZE, layout="constrained")
     ax = figure.add_subplot()
     groups = bands.groupby(by, sort=True) if by is not None else [(None, bands)]
     note = f"{band_name(coverage)} across {over}"
-    for colour, (key, group) in zip(_cycle(PALETTE), groups):
+    for colour, (key, group) in zip(colour_cycle(PALETTE), groups):
         name = (labels or {}).get(key, str(key)) if by is not None else "median"
         ax.fill_between(group["week"], group["low"], group["high"], color=colour, alpha=0.2, linewidth=0)
         ax.plot(group["week"], group["median"], color=colour, label=name)
