@@ -208,6 +208,24 @@ def duration_line(median_weeks: float) -> str:
 # --------------------------------------------------------------------------- sweep
 
 
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    """`--workers N`, as every command that runs the engine declares it."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default: every core; 1 runs in this process)",
+    )
+
+
+def require_positive(args: argparse.Namespace, *names: str) -> None:
+    """CliError naming the option if any of these integer options was given below 1."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CliError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+
+
 def add_sweep_command(subparsers: Subparsers) -> None:
     """Declare `alliance-sim sweep`."""
     parser = subparsers.add_parser(
@@ -230,12 +248,7 @@ def add_sweep_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/<experiment name>)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -266,15 +279,13 @@ def sweep_command(args: argparse.Namespace) -> int:
     from experiments.spec import load_spec
     from experiments.sweep import SweepInterrupted, run_sweep
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    require_positive(args, "workers")
     if args.scheduler is not None and args.workers is not None:
         raise CliError(
             "--scheduler and --workers cannot be used together: with --scheduler the cluster's workers "
             "run the sweep (add more with `dask worker ADDRESS`)"
         )
-    if args.replications is not None and args.replications < 1:
-        raise CliError(f"--replications must be a positive integer, got {args.replications}")
+    require_positive(args, "replications")
     overrides = dict(parse_assignment(text) for text in args.assignments)
     experiment = load_spec(args.spec, replications=args.replications, scenario_overrides=overrides)
     folder = args.out or default_out_dir(experiment.spec.name)
@@ -378,12 +389,7 @@ def add_validate_command(subparsers: Subparsers) -> None:
         metavar="SCENARIO",
         help="the baseline scenario to validate (default: configs/baseline.yaml)",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--set",
         dest="assignments",
@@ -402,8 +408,7 @@ def validate_command(args: argparse.Namespace) -> int:
     from experiments.sweep import SweepInterrupted
     from experiments.validation import REPORT_CSV, REPORT_MD, report_table, validate
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    require_positive(args, "workers")
     if args.replications < 2:
         raise CliError(
             f"--replications must be at least 2 (a paired interval needs two), got {args.replications}"
@@ -466,12 +471,7 @@ def add_calibrate_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/calibration-<name>)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--max-evaluations", type=int, metavar="N", help="evaluation budget (default: the spec's)"
     )
@@ -484,10 +484,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from experiments.calibration import RESULT_JSON, calibrate, describe, load_calibration
     from experiments.sweep import SweepInterrupted
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
-    if args.max_evaluations is not None and args.max_evaluations < 1:
-        raise CliError(f"--max-evaluations must be a positive integer, got {args.max_evaluations}")
+    require_positive(args, "workers", "max_evaluations")
     calibration = load_calibration(args.spec)
     folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
     try:

@@ -38,8 +38,10 @@ from experiments.cli import (
     CliError,
     Subparsers,
     add_scenario_arguments,
+    add_workers_argument,
     default_out_dir,
     left_aligned,
+    require_positive,
 )
 from experiments.spec import KeepSpec, SpecError
 from experiments.stats import paired_difference
@@ -377,12 +379,7 @@ def add_compare_command(subparsers: Subparsers) -> None:
         default=DEFAULT_SEED,
         help=f"experiment seed (default: {DEFAULT_SEED})",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -403,8 +400,7 @@ def compare_command(args: argparse.Namespace) -> int:
     """`alliance-sim compare`: run (or resume) the comparison, print the table and the flips."""
     from experiments.sweep import SweepInterrupted
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    require_positive(args, "workers")
     if args.replications < 2:
         raise CliError(
             f"--replications must be at least 2 (a paired interval needs two), got {args.replications}"

@@ -59,9 +59,10 @@ from experiments.cli import (
     EXIT_OK,
     PROG,
     RESULTS_DIR,
-    CliError,
     Subparsers,
+    add_workers_argument,
     default_out_dir,
+    require_positive,
 )
 from experiments.spec import (
     DesignSpec,
@@ -741,12 +742,7 @@ def add_discover_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--replications", type=int, metavar="N", help="replications per sample (default: the spec's)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/<spec name>)"
     )
@@ -758,10 +754,7 @@ def discover_command(args: argparse.Namespace) -> int:
     """`alliance-sim discover`: run (or resume) the samples, print the failure boxes."""
     from experiments.sweep import SweepInterrupted
 
-    for name in ("samples", "replications", "workers"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise CliError(f"--{name} must be a positive integer, got {value}")
+    require_positive(args, "samples", "replications", "workers")
     found = load_discovery_spec(args.spec, samples=args.samples, replications=args.replications)
     folder = args.out or default_out_dir(found.spec.name)
     try:

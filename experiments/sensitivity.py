@@ -61,10 +61,11 @@ from experiments.cli import (
     EXIT_OK,
     PROG,
     RESULTS_DIR,
-    CliError,
     Subparsers,
+    add_workers_argument,
     left_aligned,
     prepare_out_dir,
+    require_positive,
 )
 from experiments.designs import salib_problem
 from experiments.outputs import write_text_atomic
@@ -675,12 +676,7 @@ def add_sensitivity_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--replications", type=int, metavar="R", help="replications per design point (default: the spec's)"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/sensitivity-<name>)"
     )
@@ -702,8 +698,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     """`alliance-sim sensitivity`: run or resume the analysis, print the indices."""
     from experiments.sweep import SweepInterrupted
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
+    require_positive(args, "workers")
     overrides = dict(parse_assignment(text) for text in args.assignments)
     study = load_sensitivity(
         args.spec, samples=args.samples, replications=args.replications, overrides=overrides

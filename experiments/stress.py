@@ -46,10 +46,11 @@ from experiments.cli import (
     EXIT_OK,
     PROG,
     RESULTS_DIR,
-    CliError,
     Subparsers,
+    add_workers_argument,
     default_out_dir,
     left_aligned,
+    require_positive,
 )
 from experiments.spec import LevelValue, SpecError, _Strict
 from experiments.stats import wilson_interval
@@ -459,12 +460,7 @@ def add_stress_command(subparsers: Subparsers) -> None:
         metavar="N",
         help="replications per design and scenario (default: the spec's)",
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (default: every core; 1 runs in this process)",
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/<spec name>)"
     )
@@ -476,10 +472,7 @@ def stress_command(args: argparse.Namespace) -> int:
     """`alliance-sim stress`: run (or resume) the stress test, print the table and the ranking."""
     from experiments.sweep import SweepInterrupted
 
-    if args.workers is not None and args.workers < 1:
-        raise CliError(f"--workers must be a positive integer, got {args.workers}")
-    if args.replications is not None and args.replications < 1:
-        raise CliError(f"--replications must be a positive integer, got {args.replications}")
+    require_positive(args, "workers", "replications")
     test = load_stress_spec(args.spec)
     folder = args.out or default_out_dir(test.spec.name)
     try:
