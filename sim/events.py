@@ -1,14 +1,19 @@
 """The event log: what happened to which alliance in which week, recorded in vectorised batches.
 
-Mechanisms call `EventLog.log(week, alliance_ids, code, slot=..., value=...)` once per kind of
-event per week with arrays; nothing is formatted until `to_frame()`. Each event kind has a code,
-a name and the meaning of its `value` column (see EVENT_KINDS).
+Events are rows of five growable arrays (week, alliance id, event code, partner slot, value),
+appended in the order they happen. Python code appends a batch with
+`EventLog.log(week, alliance_ids, name, slot=..., value=...)`; a compiled kernel appends rows one
+at a time with `record(...)` into `EventLog.buffers(room)` and hands back the new count through
+`EventLog.commit`. Nothing is formatted until `to_frame()`. Each event kind has a code, a name and
+the meaning of its `value` column (see EVENT_KINDS).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from sim.compiled import kernel
 
 # name -> meaning of `value`
 EVENT_KINDS: dict[str, str] = {
@@ -39,11 +44,34 @@ EVENT_CODE = {name: i for i, name in enumerate(EVENT_NAMES)}
 
 
 class EventLog:
-    """Append-only log of events, kept as chunks of numpy arrays."""
+    """Append-only log of events, kept as five growable numpy arrays (see the module docstring)."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, capacity: int = 4096):
         self.enabled = enabled
-        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self.count = 0
+        capacity = max(1, capacity)
+        self.week = np.zeros(capacity, dtype=np.int64)
+        self.alliance_id = np.zeros(capacity, dtype=np.int64)
+        self.code = np.zeros(capacity, dtype=np.int16)
+        self.slot = np.zeros(capacity, dtype=np.int64)
+        self.value = np.zeros(capacity)
+
+    def buffers(self, room: int) -> tuple[np.ndarray, ...]:
+        """The five arrays, with room for at least `room` more events after `count`."""
+        needed = self.count + room
+        if needed > self.week.shape[0]:
+            size = max(needed, 2 * self.week.shape[0])
+            for name in ("week", "alliance_id", "code", "slot", "value"):
+                old = getattr(self, name)
+                new = np.zeros(size, dtype=old.dtype)
+                new[: self.count] = old[: self.count]
+                setattr(self, name, new)
+        return (self.week, self.alliance_id, self.code, self.slot, self.value)
+
+    def commit(self, count: int) -> None:
+        """Keep what a kernel recorded up to `count` (dropped when the log is disabled)."""
+        if self.enabled:
+            self.count = int(count)
 
     def log(self, week: int, alliance_ids, event: str, slot=-1, value=np.nan) -> None:
         if not self.enabled:
@@ -52,19 +80,22 @@ class EventLog:
         n = ids.shape[0]
         if n == 0:
             return
-        code = EVENT_CODE[event]
-        slot_arr = np.full(n, slot, dtype=np.int64) if np.isscalar(slot) else np.asarray(slot, dtype=np.int64)
-        value_arr = (
-            np.full(n, value, dtype=np.float64) if np.isscalar(value) else np.asarray(value, dtype=np.float64)
-        )
-        self._chunks.append((week, ids, code, slot_arr, value_arr))
+        at = slice(self.count, self.count + n)
+        buffers = self.buffers(n)
+        buffers[0][at] = week
+        buffers[1][at] = ids
+        buffers[2][at] = EVENT_CODE[event]
+        buffers[3][at] = slot
+        buffers[4][at] = value
+        self.count += n
 
     def __len__(self) -> int:
-        return sum(c[1].shape[0] for c in self._chunks)
+        return self.count
 
     def to_frame(self, slot_firms: np.ndarray | None = None) -> pd.DataFrame:
         """Events as a DataFrame: week, alliance_id, event, partner_id (firm, -1 = whole alliance), value."""
-        if not self._chunks:
+        n = self.count
+        if n == 0:
             return pd.DataFrame(
                 {
                     "week": pd.Series([], dtype="int64"),
@@ -74,10 +105,8 @@ class EventLog:
                     "value": pd.Series([], dtype="float64"),
                 }
             )
-        sizes = [c[1].shape[0] for c in self._chunks]
-        week = np.repeat(np.array([c[0] for c in self._chunks], dtype=np.int64), sizes)
-        code = np.repeat(np.array([c[2] for c in self._chunks], dtype=np.int16), sizes)
-        ids, slot, value = (np.concatenate([c[i] for c in self._chunks]) for i in (1, 3, 4))
+        week, ids, slot, value = self.week[:n], self.alliance_id[:n], self.slot[:n], self.value[:n]
+        code = self.code[:n]
         partner = np.full(ids.shape[0], -1, dtype=np.int64)
         if slot_firms is not None:
             has_slot = slot >= 0
@@ -93,3 +122,14 @@ class EventLog:
         )
         # stable: within a week, events keep the order the mechanisms ran in
         return frame.sort_values(["week", "alliance_id"], kind="stable").reset_index(drop=True)
+
+
+@kernel
+def record(buffers, at, week, alliance_id, code, slot, value):
+    """Write one event at position `at` of `EventLog.buffers(...)`; returns the next position."""
+    buffers[0][at] = week
+    buffers[1][at] = alliance_id
+    buffers[2][at] = code
+    buffers[3][at] = slot
+    buffers[4][at] = value
+    return at + 1

@@ -21,32 +21,93 @@ The layout (stream name -> entity addressed) is documented in docs/ODD.md, secti
 
 from __future__ import annotations
 
+import math
 import zlib
 
+import numba
 import numpy as np
 from scipy import stats
 from scipy.special import ndtri
 
+from sim.compiled import kernel
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_M3 = np.uint64(0xD6E8FEB86659FD93)  # odd multiplier for the counter / second id
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S11 = np.uint64(11)
+_S12 = np.uint64(12)
 _TO_UNIT = 1.0 / float(1 << 53)
-_M3 = np.uint64(0xD6E8FEB86659FD93)  # odd multiplier for the counter / second id
 
 
-def _counter(week: int, draw: int) -> np.uint64:
-    """The (week, draw) counter, spread over 64 bits: 20 bits week (+1, so -1 is 0), 12 bits draw."""
-    return np.uint64(((((week + 1) << 12) | draw) * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF)
+# The generator itself, compiled: kernels call these on one entity at a time, and the array
+# methods of Streams loop over them, so there is one implementation of every draw.
 
 
-def _counters(week: int, draws: tuple[int, ...]) -> np.ndarray:
-    return np.array(
-        [((((week + 1) << 12) | d) * 0xD6E8FEB86659FD93) & 0xFFFFFFFFFFFFFFFF for d in draws], dtype=np.uint64
-    )
+@kernel
+def mix64(x):
+    """SplitMix64 finaliser of one uint64 (wrapping arithmetic)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
+
+
+@kernel
+def bits_at(key, entity, week, draw):
+    """64 random bits for (stream key, entity, week, draw): the id and the (week, draw) counter
+    (20 bits week + 1, 12 bits draw) are spread by two odd multipliers, combined, and hashed twice
+    with the stream's key in between."""
+    counter = ((np.uint64(week + 1) << _S12) | np.uint64(draw)) * _M3
+    x = mix64((np.uint64(entity) * _GOLDEN) ^ counter)
+    return mix64(x ^ key)
+
+
+@kernel
+def uniform_at(key, entity, week, draw):
+    """A uniform number in [0, 1) for (stream key, entity, week, draw)."""
+    return float(bits_at(key, entity, week, draw) >> _S11) * _TO_UNIT
+
+
+@kernel
+def pair_uniform_at(key, first, second):
+    """A uniform number in [0, 1) addressed by a pair of integer ids."""
+    x = mix64((np.uint64(first) * _GOLDEN) ^ (np.uint64(second) * _M3))
+    return float(mix64(x ^ key) >> _S11) * _TO_UNIT
+
+
+@kernel
+def _bits_array(key, ids, week, draw):
+    out = np.empty(ids.shape[0], dtype=np.uint64)
+    for i in range(ids.shape[0]):
+        out[i] = bits_at(key, ids[i], week, draw)
+    return out
+
+
+@kernel
+def _uniform_block(key, ids, week, draws):
+    out = np.empty((draws.shape[0], ids.shape[0]))
+    for d in range(draws.shape[0]):
+        for i in range(ids.shape[0]):
+            out[d, i] = uniform_at(key, ids[i], week, draws[d])
+    return out
+
+
+@kernel
+def _pair_uniform_array(key, first, second):
+    out = np.empty(first.shape[0])
+    for i in range(first.shape[0]):
+        out[i] = pair_uniform_at(key, first[i], second[i])
+    return out
+
+
+def _flat_ids(ids) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(ids, dtype=np.int64).ravel())
 
 
 # stream -> what the entity id is, and the draws (`week` is the simulated week unless said otherwise)
@@ -73,16 +134,6 @@ STREAMS = (
     "shocks",
     "turnover",  # pair (manager position, the holder's number); length of stay
 )
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser, in place on a uint64 array (wrapping arithmetic)."""
-    x ^= x >> _S30
-    x *= _M1
-    x ^= x >> _S27
-    x *= _M2
-    x ^= x >> _S31
-    return x
 
 
 def seed_entropy(rng) -> int:
@@ -142,13 +193,8 @@ class Streams:
             raise ValueError("draw index must be in [0, 4096)")
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
-        # the id (any 64-bit integer) and the (week, draw) counter are spread by two different odd
-        # multipliers and combined, then hashed twice with the stream's key in between
-        x = np.asarray(ids, dtype=np.int64).view(np.uint64) * _GOLDEN
-        x ^= _counter(week, draw)
-        _mix(x)
-        x ^= self.key(stream)
-        return _mix(x)
+        shape = np.shape(ids)
+        return _bits_array(self.key(stream), _flat_ids(ids), week, draw).reshape(shape)
 
     def pair_uniform(self, stream: str, first, second) -> np.ndarray:
         """Uniforms addressed by pairs of integer ids, one per pair.
@@ -156,14 +202,9 @@ class Streams:
         For streams whose draws belong to a pair of entities rather than an entity and a week
         (a pair of firms; a manager position and its holder's number).
         """
-        x = np.asarray(first, dtype=np.int64).astype(np.uint64)
-        x *= _GOLDEN
-        x ^= np.asarray(second, dtype=np.int64).astype(np.uint64) * _M3
-        _mix(x)
-        x ^= self.key(stream)
-        out = (_mix(x) >> _S11).astype(np.float64)
-        out *= _TO_UNIT
-        return out
+        first, second = np.broadcast_arrays(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
+        out = _pair_uniform_array(self.key(stream), _flat_ids(first), _flat_ids(second))
+        return out.reshape(first.shape)
 
     def pair_normal(self, stream: str, first, second) -> np.ndarray:
         """Standard normal numbers addressed by pairs of ids."""
@@ -178,20 +219,17 @@ class Streams:
             raise ValueError("draw index must be in [0, 4096)")
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
-        x = np.asarray(ids, dtype=np.int64).view(np.uint64) * _GOLDEN
-        x = x[None, :] ^ _counters(week, tuple(int(d) for d in draws))[:, None]
-        _mix(x)
-        x ^= self.key(stream)
-        _mix(x)
-        out = (x >> _S11).astype(np.float64)
-        out *= _TO_UNIT
-        return out
+        draws = np.array([int(d) for d in draws], dtype=np.int64)
+        return _uniform_block(self.key(stream), _flat_ids(ids), week, draws)
 
     def uniform(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Uniform numbers in [0, 1), one per id."""
-        out = (self.bits(stream, ids, week, draw) >> _S11).astype(np.float64)
-        out *= _TO_UNIT
-        return out
+        if not (0 <= draw < 4096):
+            raise ValueError("draw index must be in [0, 4096)")
+        if not (-1 <= week < (1 << 20) - 1):
+            raise ValueError("week must be in [-1, 2**20 - 1)")
+        shape = np.shape(ids)
+        return _uniform_block(self.key(stream), _flat_ids(ids), week, np.array([draw]))[0].reshape(shape)
 
     def normal(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Standard normal numbers, one per id (inverse-CDF transform)."""
@@ -217,101 +255,109 @@ _P_BELOW_ONE = 1.0 - 2.0**-52
 _PMF_FLOOR = 1e-280  # P(X = 0) below this is too close to underflow for summation
 
 
-def _as_array(x, shape, dtype) -> np.ndarray:
-    x = np.asarray(x, dtype=dtype)
-    return x if x.shape == shape else np.broadcast_to(x, shape)
+@kernel
+def _scipy_poisson_ppf(u, lam):
+    with numba.objmode(k="int64"):
+        k = int(stats.poisson.ppf(u, lam))
+    return k
+
+
+@kernel
+def _scipy_binomial_ppf(u, n, p):
+    with numba.objmode(k="int64"):
+        k = int(stats.binom.ppf(u, n, p))
+    return k
+
+
+@kernel
+def poisson_at(u, lam):
+    """Inverse-CDF Poisson: the smallest k with P(X <= k) > u, for a mean lam >= 0.
+
+    Sums the probabilities upward from P(X = 0) = exp(-lam), which settles the common case
+    (k of 0 or 1) in a step or two; a mean above 50 (where exp(-lam) and the sum get unsafe) or a
+    sum that stalls below u (u next to 1) is handed to scipy's exact inverse.
+    """
+    if lam > _SUM_LIMIT:
+        return _scipy_poisson_ppf(u, lam)
+    f = math.exp(-lam)
+    if u < f:
+        return 0
+    cdf = f
+    j = 0
+    while True:
+        j += 1
+        f = f * lam / j
+        cdf = cdf + f
+        if u < cdf:
+            return j
+        if j >= _STEP_LIMIT:
+            return _scipy_poisson_ppf(u, lam)
+
+
+@kernel
+def binomial_at(u, n, p):
+    """Inverse-CDF binomial: the smallest k with P(X <= k) > u, for n trials of chance p.
+
+    p is clipped to [0, 1]. Sums upward from P(X = 0) = (1 - p)^n; where that underflows (large n),
+    the sum runs long, or it stalls below u by rounding (u next to 1), scipy's exact inverse
+    takes over.
+    """
+    if n <= 0 or p <= 0.0 or u != u:
+        return 0
+    if p >= 1.0:
+        return n
+    f = math.exp(n * math.log1p(-min(p, _P_BELOW_ONE)))
+    if u < f:
+        return 0
+    if f < _PMF_FLOOR:
+        return _scipy_binomial_ppf(u, n, p)
+    ratio = p / (1.0 - p)
+    cdf = f
+    j = 0
+    while True:
+        f = f * ((n - j) / (j + 1)) * ratio
+        j += 1
+        cdf = cdf + f
+        if u < cdf:
+            return j
+        if j >= n or j >= _STEP_LIMIT:  # the summed cdf stalls below u (u next to 1)
+            return _scipy_binomial_ppf(u, n, p)
+
+
+@kernel
+def _poisson_array(u, lam):
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for i in range(u.shape[0]):
+        out[i] = poisson_at(u[i], lam[i])
+    return out
+
+
+@kernel
+def _binomial_array(u, n, p):
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for i in range(u.shape[0]):
+        out[i] = binomial_at(u[i], n[i], p[i])
+    return out
+
+
+def _flat(x, shape, dtype) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(x, dtype=dtype), shape).ravel())
 
 
 def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
-    """Inverse-CDF Poisson: the smallest k with P(X <= k) > u. Vectorised over u and lam.
-
-    Only the entries not yet settled are carried through the loop, so the common case (most
-    entries 0 or 1) costs a few array operations.
-    """
+    """Inverse-CDF Poisson over arrays (see `poisson_at`): u and lam broadcast together."""
     u = np.asarray(u, dtype=np.float64)
-    lam = _as_array(lam, u.shape, np.float64)
-    if u.size and lam.min() < 0:
+    shape = np.broadcast_shapes(u.shape, np.shape(lam))
+    lam = _flat(lam, shape, np.float64)
+    if lam.size and lam.min() < 0:
         raise ValueError("Poisson mean must be >= 0")
-    k = np.zeros(u.shape, dtype=np.int64)
-    pmf = np.exp(-lam)
-    idx = np.flatnonzero((u >= pmf) & (lam <= _SUM_LIMIT))  # entries with k >= 1, by summation
-    large = np.flatnonzero(lam > _SUM_LIMIT)
-    if large.size:  # exp(-lam) underflows or the sum gets long: scipy's exact inverse instead
-        k.ravel()[large] = stats.poisson.ppf(u.ravel()[large], lam.ravel()[large]).astype(np.int64)
-    if idx.size == 0:
-        return k
-    uu, ll, f = u.ravel()[idx], lam.ravel()[idx], pmf.ravel()[idx]
-    cdf = f.copy()
-    flat = k.ravel()
-    j = 0
-    while idx.size:
-        j += 1
-        f = f * ll / j
-        cdf = cdf + f
-        flat[idx] = j
-        more = uu >= cdf
-        if not more.all():
-            idx, uu, ll, f, cdf = idx[more], uu[more], ll[more], f[more], cdf[more]
-        if j >= _STEP_LIMIT and idx.size:  # the summed cdf stalls below u (u next to 1)
-            flat[idx] = stats.poisson.ppf(uu, ll).astype(np.int64)
-            break
-    return k
+    return _poisson_array(_flat(u, shape, np.float64), lam).reshape(shape)
 
 
 def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
-    """Inverse-CDF binomial: the smallest k with P(X <= k) > u. Vectorised over u, n and p.
-
-    Entries with k = 0 (u below P(X = 0)) are settled at once; only the others enter the loop,
-    which carries just the entries not yet settled.
-    """
+    """Inverse-CDF binomial over arrays (see `binomial_at`): u, n and p broadcast together."""
     u = np.asarray(u, dtype=np.float64)
-    n = _as_array(n, u.shape, np.int64)
-    k = np.zeros(u.shape, dtype=np.int64)
-    if u.size == 0:
-        return k
-    if np.ndim(p) == 0:  # one chance for all: P(X = 0) from a small table of powers
-        p = min(max(float(p), 0.0), 1.0)
-        if p == 0.0:
-            return k
-        if p == 1.0:
-            return n.copy()
-        pmf = ((1.0 - p) ** np.arange(int(n.max()) + 1))[n]
-        ratio_all = p / (1.0 - p)
-        certain = None
-    else:
-        p = np.clip(_as_array(p, u.shape, np.float64), 0.0, 1.0)
-        certain = p >= 1.0
-        pmf = np.exp(n * np.log1p(-np.minimum(p, _P_BELOW_ONE)))  # P(X = 0) (certain ones aside)
-        ratio_all = None
-    idx = np.flatnonzero(u >= pmf)  # entries with k >= 1 (never n = 0: P(X = 0) = 1 there)
-    if certain is not None and certain.any():
-        idx = idx[~certain.ravel()[idx]]
-    hard = pmf.ravel()[idx] < _PMF_FLOOR  # P(X = 0) underflows (large n): scipy's exact inverse
-    if hard.any():
-        h = idx[hard]
-        pp = p if np.ndim(p) == 0 else p.ravel()[h]
-        k.ravel()[h] = stats.binom.ppf(u.ravel()[h], n.ravel()[h], pp).astype(np.int64)
-        idx = idx[~hard]
-    if idx.size:
-        uu, nn, f = u.ravel()[idx], n.ravel()[idx], pmf.ravel()[idx]
-        ratio = ratio_all if ratio_all is not None else p.ravel()[idx] / (1.0 - p.ravel()[idx])
-        cdf = f.copy()
-        flat = k.ravel()
-        j = 0
-        while idx.size:
-            f = f * ((nn - j) / (j + 1)) * ratio
-            j += 1
-            cdf = cdf + f
-            flat[idx] = j
-            more = (uu >= cdf) & (j < nn)
-            if not more.all():
-                idx, uu, nn, f, cdf = idx[more], uu[more], nn[more], f[more], cdf[more]
-                if ratio_all is None:
-                    ratio = ratio[more]
-            if j >= _STEP_LIMIT and idx.size:  # long tails or a stalled sum: scipy's exact inverse
-                pp = p if np.ndim(p) == 0 else p.ravel()[idx]
-                flat[idx] = stats.binom.ppf(uu, nn, pp).astype(np.int64)
-                break
-    if certain is not None and certain.any():
-        k = np.where(certain, n, k)
-    return k
+    shape = np.broadcast_shapes(u.shape, np.shape(n), np.shape(p))
+    return _binomial_array(_flat(u, shape, np.float64), _flat(n, shape, np.int64), _flat(p, shape, np.float64)).reshape(
+        shape
+    )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.compiled import constants
 from sim.events import EventLog
 from sim.mechanisms import resolution
 from sim.randomness import Streams
@@ -32,6 +33,20 @@ class Team:
     score: np.ndarray  # (n,) their part of the issue-resolution score (submodel resolution)
 
 
+class Constants:
+    """The scenario's numeric settings as NamedTuples, the form kernels read (sim.compiled).
+
+    One attribute per coefficient section (`friction`, `trust`, ...) and per scenario section
+    the submodels read (`governance`, `environment`, `formation`, `managers`).
+    """
+
+    def __init__(self, scenario: Scenario):
+        for name in type(scenario.coefficients).model_fields:
+            setattr(self, name, constants(getattr(scenario.coefficients, name)))
+        for name in ("governance", "environment", "formation", "managers"):
+            setattr(self, name, constants(getattr(scenario, name)))
+
+
 @dataclass
 class World:
     """The run's scenario, random streams, state tables and event log."""
@@ -47,6 +62,10 @@ class World:
     # this week's meetings (set by submodel meetings, read by submodel resolution), per running row
     meeting_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     meeting_surface: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    const: Constants = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.const = Constants(self.scenario)
 
     @property
     def coef(self):

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
-from sim.randomness import binomial_from_uniform, poisson_from_uniform
+from sim.randomness import binomial_at, poisson_at, uniform_at
+
+ERUPTED = EVENT_CODE["issue_erupted"]
 
 
 def kogut_singh(cultures: np.ndarray, member: np.ndarray, reference_variance: float) -> np.ndarray:
@@ -42,21 +46,25 @@ def kogut_singh(cultures: np.ndarray, member: np.ndarray, reference_variance: fl
     return total / np.maximum(pairs, 1)
 
 
+@formula
 def effective_distance(distance: np.ndarray, familiarity: np.ndarray, discount: float) -> np.ndarray:
     """Cultural distance as felt: reduced by familiarity."""
     return distance * (1.0 - discount * familiarity)
 
 
+@formula
 def role_ambiguity(role_clarity: float, charter: bool, charter_cut: float) -> float:
     """Ambiguity of roles in [0, 1]: 1 - clarity, reduced by a shared charter."""
     return (1.0 - role_clarity) * (1.0 - (charter_cut if charter else 0.0))
 
 
+@formula
 def rigidity_penalty(role_clarity: float, cost: float) -> float:
     """Share of coordination kept given role rigidity: 1 - cost * clarity^2."""
     return 1.0 - cost * role_clarity**2
 
 
+@formula
 def issue_rate(distance_eff: np.ndarray, ambiguity: float, coef) -> np.ndarray:
     """Expected new hidden issues per week."""
     return (
@@ -68,29 +76,57 @@ def issue_rate(distance_eff: np.ndarray, ambiguity: float, coef) -> np.ndarray:
 
 def apply(world) -> None:
     """New hidden issues arrive; some hidden issues erupt into open conflict."""
-    al, c, gov, week, n = world.alliances, world.coef.friction, world.scenario.governance, world.week, world.n
+    al, n, gov = world.alliances, world.n, world.scenario.governance
     if n == 0:
         return
-    u = world.streams.uniform_block("friction", world.ids(), week, (0, 1))
-    dist = effective_distance(al.cultural_distance[:n], al.familiarity[:n], c.familiarity_discount)
+    c = world.const.friction
     ambiguity = role_ambiguity(gov.role_clarity, gov.charter, c.charter_ambiguity_cut)
-    hidden = al.hidden_issues[:n] + poisson_from_uniform(u[0], issue_rate(dist, ambiguity, c))
-    erupted = binomial_from_uniform(u[1], hidden, c.erupt_per_week)
-    al.hidden_issues[:n] = hidden - erupted
-    hit = np.flatnonzero(erupted > 0)
-    if hit.size:
-        n_hit = erupted[hit]
-        add_open(al, hit, n_hit)
-        tc = world.coef.trust
-        push = (tc.eruption_loss * n_hit)[:, None]
-        trust_mech.apply_to(al, hit, al.member[hit], push, push, erode_ratio=tc.erosion_to_growth)
-        world.events.log(week, world.ids(hit), "issue_erupted", value=n_hit)
+    events = world.events
+    at = _weekly(
+        n, world.week, world.streams.key("friction"), al.alliance_id, al.cultural_distance, al.familiarity,
+        al.hidden_issues, al.open_issues, al.open_age, al.issues_raised,
+        al.member, al.trust_org, al.trust_ip, al.trust_ceiling,
+        ambiguity, c, world.const.trust, events.buffers(n), events.count,
+    )  # fmt: skip
+    events.commit(at)
+
+
+@kernel
+def _weekly(
+    n, week, key, alliance_id, distance, familiarity, hidden, open_issues, open_age, issues_raised,
+    member, trust_org, trust_ip, ceiling, ambiguity, c, tc, events, at,
+):  # fmt: skip
+    for r in range(n):
+        rate = issue_rate(effective_distance(distance[r], familiarity[r], c.familiarity_discount), ambiguity, c)
+        now_hidden = hidden[r] + poisson_at(uniform_at(key, alliance_id[r], week, 0), rate)
+        erupted = binomial_at(uniform_at(key, alliance_id[r], week, 1), now_hidden, c.erupt_per_week)
+        hidden[r] = now_hidden - erupted
+        if erupted > 0:
+            open_row(open_issues, open_age, issues_raised, r, erupted)
+            push = tc.eruption_loss * erupted
+            trust_mech.erode_row(trust_org, ceiling, member, r, push, tc.erosion_to_growth)
+            trust_mech.erode_row(trust_ip, ceiling, member, r, push, tc.erosion_to_growth)
+            at = record(events, at, week, alliance_id[r], ERUPTED, -1, erupted)
+    return at
+
+
+@formula
+def merged_age(age, before, added):
+    """Mean age of open issues after `added` new ones (age 0) join `before` of mean age `age`."""
+    return age * before / np.maximum(before + added, 1)
 
 
 def add_open(al, rows, n) -> None:
     """Bring `n` new issues into the open (age 0), keeping the mean age of open issues right."""
     before = al.open_issues[rows]
-    total = before + n
-    al.open_age[rows] = np.where(total > 0, al.open_age[rows] * before / np.maximum(total, 1), 0.0)
-    al.open_issues[rows] = total
+    al.open_age[rows] = merged_age(al.open_age[rows], before, n)
+    al.open_issues[rows] = before + n
     al.issues_raised[rows] += n
+
+
+@formula
+def open_row(open_issues, open_age, issues_raised, row, added):
+    """`add_open` for one running row, in kernels."""
+    open_age[row] = merged_age(open_age[row], open_issues[row], added)
+    open_issues[row] += added
+    issues_raised[row] += added

@@ -22,32 +22,69 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula
 from sim.state import slot_sum
 
 
-def build(trust: np.ndarray, push, ceiling) -> np.ndarray:
+@formula
+def within(trust, ceiling):
+    """Trust clipped to [0, ceiling]."""
+    return np.minimum(np.maximum(trust, 0.0), ceiling)
+
+
+@formula
+def build(trust, push, ceiling):
     """Move trust the share `push` (clipped to [0, 1]) of the way toward `ceiling`."""
-    push = np.clip(push, 0.0, 1.0)
-    out = trust + push * (ceiling - trust)
-    return np.clip(out, 0.0, ceiling)
+    push = np.minimum(np.maximum(push, 0.0), 1.0)
+    return within(trust + push * (ceiling - trust), ceiling)
 
 
-def erode(trust: np.ndarray, push, ratio: float, ceiling=1.0) -> np.ndarray:
+@formula
+def erode(trust, push, ratio, ceiling=1.0):
     """Take away the share `ratio * push` (at most all) of trust."""
-    loss = np.clip(ratio * np.asarray(push, dtype=np.float64), 0.0, 1.0)
-    return np.clip(trust * (1.0 - loss), 0.0, ceiling)
+    loss = np.minimum(np.maximum(ratio * push, 0.0), 1.0)
+    return within(trust * (1.0 - loss), ceiling)
 
 
-def betray(trust: np.ndarray, ceiling: np.ndarray, drop: float, scar: float):
+@formula
+def betray(trust, ceiling, drop, scar):
     """Trust and ceiling after a detected betrayal: cut by `drop`, ceiling lowered to `scar`."""
     new_ceiling = np.minimum(ceiling, scar)
-    new_trust = np.clip(trust * (1.0 - drop), 0.0, new_ceiling)
-    return new_trust, new_ceiling
+    return within(trust * (1.0 - drop), new_ceiling), new_ceiling
 
 
-def pull(trust: np.ndarray, target: np.ndarray, rate: float, ceiling) -> np.ndarray:
+@formula
+def pull(trust, target, rate, ceiling):
     """Move trust the share `rate` of the way toward `target` (either direction), within bounds."""
-    return np.clip(trust + rate * (target - trust), 0.0, ceiling)
+    return within(trust + rate * (target - trust), ceiling)
+
+
+# In kernels: the same rules applied to one running row (every used partner slot; unused slots
+# hold 0), in place.
+
+
+@formula
+def build_row(trust, ceiling, member, row, push):
+    for k in range(trust.shape[1]):
+        trust[row, k] = build(trust[row, k], push, ceiling[row, k]) if member[row, k] else 0.0
+
+
+@formula
+def erode_row(trust, ceiling, member, row, push, ratio):
+    for k in range(trust.shape[1]):
+        trust[row, k] = erode(trust[row, k], push, ratio, ceiling[row, k]) if member[row, k] else 0.0
+
+
+@formula
+def row_mean(values, member, row):
+    """Mean of `values[row]` over the used partner slots (0 slots: 0)."""
+    total = 0.0
+    used = 0
+    for k in range(values.shape[1]):
+        if member[row, k]:
+            total += values[row, k]
+            used += 1
+    return total / max(used, 1)
 
 
 def co_partner_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:

@@ -1,0 +1,77 @@
+"""Compiled kernels: the one place where numba is configured.
+
+Each submodel keeps its state in numpy arrays (sim.state) and its rules in small pure functions.
+A week of a submodel is one *kernel*: a loop over the running alliances, compiled to machine code
+by numba, that calls those pure functions on one alliance (or one partner slot) at a time. One
+call per submodel per week, instead of dozens of numpy calls, is what keeps the per-week cost of a
+run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
+
+* `kernel`: compile a submodel's weekly loop. Compiled code is cached on disk next to the module
+  (numba's `cache=True`), so only the first run on a machine pays for compiling; numba's own
+  error model is switched to numpy's (a division by zero gives inf or nan, as in numpy, instead
+  of raising).
+* `formula`: mark a small pure function (a rule of a submodel) as usable from both sides: Python
+  calls it with arrays or scalars as before (tests, figures, the API), and kernels compile it in
+  with scalars. Its body must therefore be written with operations that both numpy and numba
+  understand (`np.minimum`/`np.maximum` rather than `np.clip`, `np.power` rather than `**` with a
+  computed exponent).
+* `constants(section)`: a scenario section (pydantic) as a NamedTuple of its numeric fields, the
+  form in which kernels read coefficients and governance settings (attribute access works the
+  same on both, so a formula's `coef.x` reads either).
+
+Transcendental functions in compiled code (exp, log, log1p, pow) are the C library's, which are
+correctly rounded in almost every case and do not depend on which SIMD instructions the processor
+has; so a seed gives the same bytes on any x86-64 or ARM machine with the same library versions.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Annotated, Any, get_args, get_origin
+
+import numba
+from numba.extending import register_jitable
+
+__all__ = ["kernel", "formula", "constants", "numba"]
+
+
+def kernel(fn):
+    """Compile a submodel's weekly loop (nopython mode, cached on disk, numpy's error model)."""
+    return numba.njit(cache=True, error_model="numpy")(fn)
+
+
+def formula(fn):
+    """A pure rule callable from Python (arrays or scalars) and compiled into kernels (scalars)."""
+    return register_jitable(error_model="numpy")(fn)
+
+
+_TUPLE_TYPES: dict[type, type] = {}
+
+
+def _numeric_kind(annotation) -> type | None:
+    """float, int or bool for numeric annotations (Annotated/aliases unwrapped), else None."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation if annotation in (float, int, bool) else None
+
+
+def constants(section: Any):
+    """A NamedTuple of the numeric fields (float, int, bool) of a pydantic section.
+
+    Fields of other types (strings, nested sections) are left out: kernels get those as their
+    own arguments. The tuple type is made once per section class, so numba compiles each kernel
+    once whatever the values.
+    """
+    cls = type(section)
+    fields = cls.model_fields
+    kinds = {name: _numeric_kind(f.annotation) for name, f in fields.items()}
+    names = [name for name, kind in kinds.items() if kind is not None]
+    tuple_type = _TUPLE_TYPES.get(cls)
+    if tuple_type is None:
+        tuple_type = _TUPLE_TYPES[cls] = namedtuple(f"{cls.__name__}Constants", names)
+    values = []
+    for name in names:
+        v = getattr(section, name)
+        kind = kinds[name]
+        values.append(float(v) if kind is float else int(v) if kind is int else bool(v))
+    return tuple_type(*values)
