@@ -6,10 +6,10 @@ by numba, that calls those pure functions on one alliance (or one partner slot) 
 call per submodel per week, instead of dozens of numpy calls, is what keeps the per-week cost of a
 run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
 
-* `kernel`: compile a submodel's weekly loop. Compiled code is cached on disk next to the module
-  (numba's `cache=True`), so only the first run on a machine pays for compiling; numba's own
-  error model is switched to numpy's (a division by zero gives inf or nan, as in numpy, instead
-  of raising).
+* `kernel`: compile a submodel's weekly loop. Compiled code is cached on disk (numba's
+  `cache=True`), so only the first run on a machine pays for compiling (some seconds); numba's
+  own error model is switched to numpy's (a division by zero gives inf or nan, as in numpy,
+  instead of raising).
 * `formula`: mark a small pure function (a rule of a submodel) as usable from both sides: Python
   calls it with arrays or scalars as before (tests, figures, the API), and kernels compile it in
   with scalars. Its body must therefore be written with operations that both numpy and numba
@@ -26,13 +26,40 @@ has; so a seed gives the same bytes on any x86-64 or ARM machine with the same l
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import namedtuple
+from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 import numba
 from numba.extending import register_jitable
 
-__all__ = ["kernel", "formula", "constants", "numba"]
+__all__ = ["kernel", "formula", "constants", "cache_dir", "numba"]
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are cached: one folder per version of the model's source.
+
+    numba checks only the defining file of a cached function, so a kernel that inlines a formula
+    from another module would survive a change to that formula. Keying the folder by a digest of
+    every source file of `sim` makes any change recompile everything instead. The base folder is
+    $ALLIANCE_SIM_CACHE, else $XDG_CACHE_HOME/alliance-sim, else ~/.cache/alliance-sim; a
+    NUMBA_CACHE_DIR set by the user wins over all of them.
+    """
+    digest = hashlib.sha256(numba.__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    base = os.environ.get("ALLIANCE_SIM_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "alliance-sim"
+    )
+    return Path(base) / f"kernels-{digest.hexdigest()[:16]}"
+
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = str(cache_dir())
 
 
 def kernel(fn):

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.compiled import kernel
+
 N_CULTURE_DIMS = 4
 CULTURE_DIMENSIONS = (
     "pace",  # 0 aggressive ... 1 conservative
@@ -180,6 +182,23 @@ def slot_all(flags: np.ndarray) -> np.ndarray:
     return out
 
 
+@kernel
+def _copy_rows_1d(source, target, from_rows, to_rows):
+    for column in range(len(source)):
+        src, dst = source[column], target[column]
+        for i in range(from_rows.shape[0]):
+            dst[to_rows[i]] = src[from_rows[i]]
+
+
+@kernel
+def _copy_rows_2d(source, target, from_rows, to_rows):
+    for column in range(len(source)):
+        src, dst = source[column], target[column]
+        for i in range(from_rows.shape[0]):
+            for k in range(src.shape[1]):
+                dst[to_rows[i], k] = src[from_rows[i], k]
+
+
 class _Columns:
     """A growable set of named columns: per-alliance vectors and per-slot matrices."""
 
@@ -204,6 +223,22 @@ class _Columns:
                 new[: old.shape[0]] = old
                 setattr(self, name, new)
         self._capacity = capacity
+        self._groups = None
+
+    def column_groups(self) -> list[tuple[np.ndarray, ...]]:
+        """Every column, grouped by dtype and shape in COLUMN_NAMES order (for moving rows in bulk)."""
+        if self._groups is None:
+            groups: dict[tuple, list[np.ndarray]] = {}
+            for name in COLUMN_NAMES:
+                arr = getattr(self, name)
+                groups.setdefault((arr.dtype.str, arr.ndim), []).append(arr)
+            self._groups = [tuple(arrays) for arrays in groups.values()]
+        return self._groups
+
+    def copy_rows(self, source: _Columns, from_rows: np.ndarray, to_rows: np.ndarray) -> None:
+        """Copy every column of `source`'s `from_rows` into this table's `to_rows`."""
+        for src, dst in zip(source.column_groups(), self.column_groups(), strict=True):
+            (_copy_rows_2d if src[0].ndim == 2 else _copy_rows_1d)(src, dst, from_rows, to_rows)
 
     @staticmethod
     def slot_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -217,8 +252,7 @@ class _Columns:
         k = rows.shape[0]
         self._reserve(self.n + k)
         new = np.arange(self.n, self.n + k)
-        for name in COLUMN_NAMES:
-            getattr(self, name)[new] = getattr(source, name)[rows]
+        self.copy_rows(source, rows, new)
         self.n += k
         return new
 
@@ -276,9 +310,7 @@ class AllianceTable(_Columns):
         tail = np.arange(n - k, n)
         movers = tail[self.active[n - k : n]]
         if holes.shape[0]:
-            for name in COLUMN_NAMES:
-                arr = getattr(self, name)
-                arr[holes] = arr[movers]
+            self.copy_rows(self, movers, holes)
             self._row_of[self.alliance_id[holes]] = holes
         self.n = n - k
 
