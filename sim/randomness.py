@@ -202,7 +202,9 @@ class Streams:
         For streams whose draws belong to a pair of entities rather than an entity and a week
         (a pair of firms; a manager position and its holder's number).
         """
-        first, second = np.broadcast_arrays(np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64))
+        first, second = np.broadcast_arrays(
+            np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
+        )
         out = _pair_uniform_array(self.key(stream), _flat_ids(first), _flat_ids(second))
         return out.reshape(first.shape)
 
@@ -358,6 +360,5 @@ def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
     """Inverse-CDF binomial over arrays (see `binomial_at`): u, n and p broadcast together."""
     u = np.asarray(u, dtype=np.float64)
     shape = np.broadcast_shapes(u.shape, np.shape(n), np.shape(p))
-    return _binomial_array(_flat(u, shape, np.float64), _flat(n, shape, np.int64), _flat(p, shape, np.float64)).reshape(
-        shape
-    )
+    out = _binomial_array(_flat(u, shape, np.float64), _flat(n, shape, np.int64), _flat(p, shape, np.float64))
+    return out.reshape(shape)

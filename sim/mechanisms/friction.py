@@ -97,7 +97,8 @@ def _weekly(
     member, trust_org, trust_ip, ceiling, ambiguity, c, tc, events, at,
 ):  # fmt: skip
     for r in range(n):
-        rate = issue_rate(effective_distance(distance[r], familiarity[r], c.familiarity_discount), ambiguity, c)
+        felt = effective_distance(distance[r], familiarity[r], c.familiarity_discount)
+        rate = issue_rate(felt, ambiguity, c)
         now_hidden = hidden[r] + poisson_at(uniform_at(key, alliance_id[r], week, 0), rate)
         erupted = binomial_at(uniform_at(key, alliance_id[r], week, 1), now_hidden, c.erupt_per_week)
         hidden[r] = now_hidden - erupted
