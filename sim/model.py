@@ -199,7 +199,8 @@ class AllianceModel(mesa.Model):
         member = al.member[:n]
         ended = al.archive
         outcome = ended.outcome[: ended.n]
-        reason = ended.reason[: ended.n]
+        by_outcome = np.bincount(outcome, minlength=len(oc.OUTCOMES))
+        by_reason = np.bincount(ended.reason[: ended.n][outcome == oc.FAILURE], minlength=len(oc.REASONS))
         snap = {
             "week": self.week,
             "active_alliances": int(n),
@@ -209,12 +210,12 @@ class AllianceModel(mesa.Model):
             "mean_open_issues": float(al.open_issues[:n].mean()) if n else float("nan"),
             "mean_hidden_issues": float(al.hidden_issues[:n].mean()) if n else float("nan"),
             "formed": int(al.formed),
-            "successes": int(np.sum(outcome == oc.SUCCESS)),
-            "failures": int(np.sum(outcome == oc.FAILURE)),
-            "restructured": int(np.sum(outcome == oc.RESTRUCTURED)),
+            "successes": int(by_outcome[oc.SUCCESS]),
+            "failures": int(by_outcome[oc.FAILURE]),
+            "restructured": int(by_outcome[oc.RESTRUCTURED]),
         }
         for i, r in enumerate(oc.REASONS):
-            snap[f"failures_{r}"] = int(np.sum((outcome == oc.FAILURE) & (reason == i)))
+            snap[f"failures_{r}"] = int(by_reason[i])
         decided = snap["successes"] + snap["failures"] + snap["restructured"]
         snap["success_rate"] = snap["successes"] / decided if decided else float("nan")
         return snap
