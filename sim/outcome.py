@@ -19,7 +19,9 @@ The success rate of a run is successes / (successes + failures + restructured).
 from __future__ import annotations
 
 import numpy as np
+from numba.extending import overload
 
+from sim.compiled import formula
 from sim.state import slot_all
 
 OUTCOMES = ("success", "failure", "restructured", "censored")
@@ -29,39 +31,71 @@ REASONS = ("trust_collapse", "value_shortfall", "detected_opportunism", "strateg
 TRUST_COLLAPSE, VALUE_SHORTFALL, DETECTED_OPPORTUNISM, STRATEGIC_DRIFT = range(4)
 
 
+def pick(cond, a, b):
+    """`np.where(cond, a, b)` from Python; in compiled code (scalars), `a if cond else b`.
+
+    Lets a `formula` that chooses between two values run on arrays and in kernels alike.
+    """
+    return np.where(cond, a, b)
+
+
+@overload(pick)
+def _pick_scalar(cond, a, b):
+    def impl(cond, a, b):
+        return a if cond else b
+
+    return impl
+
+
+@formula
+def objective_met(realized, expected_total, objective_share):
+    """True where a partner slot's realised value is at least its share of the expected value."""
+    return realized >= objective_share * expected_total
+
+
 def objectives_met(
     realized: np.ndarray, expected_total: np.ndarray, member: np.ndarray, objective_share: float
 ) -> np.ndarray:
     """True for alliances (rows) where every used partner slot met its objectives."""
-    met = realized >= objective_share * expected_total
-    return slot_all(met | ~member)
+    return slot_all(objective_met(realized, expected_total, objective_share) | ~member)
 
 
-def term_outcome(all_met: np.ndarray, restructures: np.ndarray) -> np.ndarray:
+@formula
+def objectives_met_row(realized, expected_total, member, row, objective_share):
+    """`objectives_met` for one running row, in kernels."""
+    for k in range(member.shape[1]):
+        if member[row, k] and not objective_met(realized[row, k], expected_total[row, k], objective_share):
+            return False
+    return True
+
+
+@formula
+def term_outcome(all_met, restructures):
     """Outcome at the end of the term: success, restructured, or failure (value shortfall)."""
-    return np.where(all_met, np.where(restructures > 0, RESTRUCTURED, SUCCESS), FAILURE)
+    return pick(all_met, pick(restructures > 0, RESTRUCTURED, SUCCESS), FAILURE)
 
 
+@formula
 def failure_reason(
-    week: int,
-    betrayed_week: np.ndarray,
-    drift_week: np.ndarray,
-    value_ratio: np.ndarray,
-    objective_share: float,
-    recent_betrayal_weeks: int,
-    drift_window_weeks: int,
-) -> np.ndarray:
-    """Why the exiting partner left, for each exit (arrays over exits).
+    week, betrayed_week, drift_week, value_ratio, objective_share, recent_betrayal_weeks, drift_window_weeks
+):
+    """Why the exiting partner left (arrays over exits, or one exit in kernels).
 
     Precedence: a recently detected betrayal -> detected_opportunism; a recent strategic shift
     caused by a shock -> strategic_drift; value below the objective -> value_shortfall;
     otherwise the partner left because trust fell apart -> trust_collapse.
     """
-    reason = np.full(value_ratio.shape, TRUST_COLLAPSE, dtype=np.int8)
-    reason[value_ratio < objective_share] = VALUE_SHORTFALL
-    reason[week - drift_week <= drift_window_weeks] = STRATEGIC_DRIFT
-    reason[week - betrayed_week <= recent_betrayal_weeks] = DETECTED_OPPORTUNISM
-    return reason
+    return np.int8(
+        pick(
+            week - betrayed_week <= recent_betrayal_weeks,
+            DETECTED_OPPORTUNISM,
+            pick(
+                week - drift_week <= drift_window_weeks,
+                STRATEGIC_DRIFT,
+                pick(value_ratio < objective_share, VALUE_SHORTFALL, TRUST_COLLAPSE),
+            ),
+        )
+    )
 
 
 def success_rate(outcomes) -> float:

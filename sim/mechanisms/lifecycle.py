@@ -6,6 +6,9 @@ Meetings, friction, trust and shocks run in every phase; effort and investment f
 value is created while operating (and, reduced, while restructuring); reviews judge value only
 in operate after `reviews.grace_weeks`.
 
+Each week one compiled kernel (`apply`) moves the alliances whose timed phase is over on to the
+next phase and counts operating weeks.
+
 `end(...)` is the only way an alliance ends: it records outcome, reason and week once, frees the
 partners' seats and managers, and banks the partnership's history (submodel learning).
 """
@@ -14,56 +17,111 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import learning
+from sim.outcome import pick
 from sim.state import ENDED, INVEST, NEGOTIATE, OPERATE, RESTRUCTURE
 
+PHASE = EVENT_CODE["phase"]
+ENDED_EVENT = EVENT_CODE["ended"]
 
-def next_phase(phase: np.ndarray) -> np.ndarray:
+
+@formula
+def next_phase(phase):
     """Phase after a timed phase ends: negotiate -> invest -> operate; restructure -> operate."""
-    return np.where(phase == NEGOTIATE, INVEST, OPERATE).astype(np.int8)
+    return np.int8(pick(phase == NEGOTIATE, INVEST, OPERATE))
+
+
+@formula
+def timed(phase):
+    """True for the phases that end at `phase_until`: negotiate, invest, restructure."""
+    return (phase == NEGOTIATE) | (phase == INVEST) | (phase == RESTRUCTURE)
 
 
 def apply(world) -> None:
     """Advance timed phases that are over; count operating weeks."""
-    al, fm, week, n = world.alliances, world.scenario.formation, world.week, world.n
+    al, n = world.alliances, world.n
     if n == 0:
         return
-    for _ in range(2):  # a zero-length invest phase passes straight to operate
-        phase = al.phase[:n]
-        timed = (phase == NEGOTIATE) | (phase == INVEST) | (phase == RESTRUCTURE)
-        rows = np.flatnonzero(timed & (week >= al.phase_until[:n]))
-        if rows.size == 0:
-            break
-        new = next_phase(al.phase[rows])
-        al.phase[rows] = new
-        al.phase_until[rows] = np.where(new == INVEST, week + fm.invest_weeks, al.phase_until[rows])
-        back = rows[new == OPERATE]
-        al.operate_weeks[back] = 0
-        al.realized_operating[back] = 0.0
-        world.events.log(week, world.ids(rows), "phase", value=new)
-    al.operate_weeks[:n] += al.phase[:n] == OPERATE
+    events = world.events
+    at = _advance(
+        n, world.week, world.const.formation.invest_weeks, al.alliance_id, al.phase, al.phase_until,
+        al.operate_weeks, al.realized_operating, events.buffers(2 * n), events.count,
+    )  # fmt: skip
+    events.commit(at)
+
+
+@kernel
+def _advance(
+    n, week, invest_weeks, alliance_id, phase, phase_until, operate_weeks, realized_operating, events, at
+):
+    for r in range(n):
+        for _ in range(2):  # a zero-length invest phase passes straight to operate
+            if not (timed(phase[r]) and week >= phase_until[r]):
+                break
+            new = next_phase(phase[r])
+            phase[r] = new
+            if new == INVEST:
+                phase_until[r] = week + invest_weeks
+            else:  # back in operate: operating weeks and value count afresh
+                operate_weeks[r] = 0
+                realized_operating[r, :] = 0.0
+            at = record(events, at, week, alliance_id[r], PHASE, -1, new)
+        if phase[r] == OPERATE:
+            operate_weeks[r] += 1
+    return at
 
 
 def end(world, rows: np.ndarray, outcome, reason=-1, exiting_slot=-1) -> None:
     """End the alliances in `rows` with `outcome` (and `reason`, `exiting_slot` for failures).
 
-    The alliances are marked ended now; `AllianceTable.compact()` archives them at the week's end.
+    `outcome`, `reason` and `exiting_slot` are one value for all or one per row. The alliances
+    are marked ended now; `AllianceTable.compact()` archives them at the week's end. Raises
+    RuntimeError (and changes nothing) if one of them has already ended.
     """
-    if rows.size == 0:
+    k = rows.shape[0]
+    if k == 0:
         return
-    al = world.alliances
-    if not al.active[rows].all():
+    al, events = world.alliances, world.events
+    at = _close(
+        rows, _per_row(outcome, k), _per_row(reason, k), _per_row(exiting_slot, k), world.week,
+        al.alliance_id, al.active, al.phase, al.end_week, al.outcome, al.reason, al.exiting_slot,
+        al.member, al.firm, al.manager, world.firms.active_alliances, world.managers.load,
+        events.buffers(k), events.count,
+    )  # fmt: skip
+    if at < 0:
         raise RuntimeError("an alliance cannot end twice")
-    al.active[rows] = False
-    al.phase[rows] = ENDED
-    al.end_week[rows] = world.week
-    al.outcome[rows] = outcome
-    al.reason[rows] = reason
-    al.exiting_slot[rows] = exiting_slot
-    member = al.member[rows]
-    firms = world.firms.active_alliances
-    firms -= np.bincount(al.firm[rows][member], minlength=firms.shape[0])
-    load = world.managers.load
-    load -= np.bincount(al.manager[rows][member], minlength=load.shape[0])
     learning.record_partnership(world, rows)
-    world.events.log(world.week, world.ids(rows), "ended", value=np.broadcast_to(outcome, rows.shape))
+    events.commit(at)
+
+
+def _per_row(value, k: int) -> np.ndarray:
+    if np.ndim(value) == 0:
+        return np.full(k, value, dtype=np.int64)
+    return np.asarray(value, dtype=np.int64)
+
+
+@kernel
+def _close(
+    rows, outcome, reason, exiting_slot, week, alliance_id, active, phase, end_week, outcome_col, reason_col,
+    exiting_col, member, firm, manager, firm_alliances, manager_load, events, at,
+):  # fmt: skip
+    """Mark `rows` ended and free their partners' seats and managers; -1 if one had already ended."""
+    for i in range(rows.shape[0]):
+        if not active[rows[i]]:
+            return -1
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        active[r] = False
+        phase[r] = ENDED
+        end_week[r] = week
+        outcome_col[r] = outcome[i]
+        reason_col[r] = reason[i]
+        exiting_col[r] = exiting_slot[i]
+        for k in range(member.shape[1]):
+            if member[r, k]:
+                firm_alliances[firm[r, k]] -= 1
+                manager_load[manager[r, k]] -= 1
+        at = record(events, at, week, alliance_id[r], ENDED_EVENT, -1, outcome[i])
+    return at

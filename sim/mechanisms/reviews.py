@@ -22,6 +22,10 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
 
 Every week, not only at reviews: a partner whose trust falls below `trust_collapse` exits at once,
 and an alliance that reaches its planned term ends with the outcome `sim.outcome.term_outcome`.
+
+Each of the two (`review`, `weekly_checks`) is one compiled kernel a week over the running
+alliances; the kernels decide which alliances end and how, and `lifecycle.end` then ends them in
+one call (the rules themselves are the `formula` functions below and in `sim.outcome`).
 """
 
 from __future__ import annotations
@@ -29,41 +33,64 @@ from __future__ import annotations
 import numpy as np
 
 from sim import outcome as oc
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import lifecycle
 from sim.mechanisms import trust as trust_mech
-from sim.state import OPERATE, RESTRUCTURE, slot_all, slot_any, slot_min
+from sim.outcome import pick
+from sim.randomness import uniform_at
+from sim.state import OPERATE, RESTRUCTURE
+from sim.world import SLOT_STRIDE
+
+DETECTED = EVENT_CODE["opportunism_detected"]
+TRUST_SAMPLED = EVENT_CODE["trust"]
+REVIEWED = EVENT_CODE["review"]
+EXITED = EVENT_CODE["exit"]
+RENEGOTIATED = EVENT_CODE["restructured"]
 
 
+@formula
 def detection_probability(undetected_weeks: np.ndarray, per_review: float) -> np.ndarray:
-    return 1.0 - (1.0 - per_review) ** undetected_weeks
+    """Chance a review finds opportunism that went on for `undetected_weeks` weeks."""
+    return 1.0 - np.power(1.0 - per_review, undetected_weeks)
 
 
+@formula
 def value_ratio(realized_operating, expected_rate, operate_weeks, grace_weeks: int) -> np.ndarray:
     """Realised over expected value so far; 1 while value is not yet judged."""
     expected = expected_rate * operate_weeks
     judged = (operate_weeks >= max(grace_weeks, 1)) & (expected > 0)
-    ratio = np.where(judged, realized_operating / np.where(expected > 0, expected, 1.0), 1.0)
+    ratio = pick(judged, realized_operating / pick(expected > 0, expected, 1.0), 1.0)
     return np.minimum(ratio, 1.5)
 
 
+@formula
 def judgement_weight(operate_weeks, grace_weeks: int, ramp_weeks: int) -> np.ndarray:
     """Weight of results in satisfaction: 0 until `grace_weeks` of operation, then rising
     linearly to 1 over `ramp_weeks` (at once when `ramp_weeks` is 0)."""
-    weeks = np.asarray(operate_weeks, dtype=np.float64) - grace_weeks
+    weeks = operate_weeks - grace_weeks
     if ramp_weeks == 0:
-        return (weeks >= 0).astype(np.float64)
-    return np.clip(weeks / ramp_weeks, 0.0, 1.0)
+        return pick(weeks >= 0, 1.0, 0.0)
+    return np.minimum(np.maximum(weeks / ramp_weeks, 0.0), 1.0)
 
 
+@formula
 def judged_ratio(ratio, weight) -> np.ndarray:
     """The value ratio as the partner weighs it: on target (1) moved toward `ratio` by `weight`."""
     return 1.0 + weight * (ratio - 1.0)
 
 
+@formula
 def satisfaction(ratio, trust, coef) -> np.ndarray:
     return coef.value_weight * ratio + coef.trust_weight * trust
 
 
+@formula
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@formula
 def act_probability(sat, coef) -> np.ndarray:
     """Chance a partner acts (restructures or exits) at this review.
 
@@ -71,165 +98,252 @@ def act_probability(sat, coef) -> np.ndarray:
     from 0 along a logistic curve centred at `exit_margin` with scale `exit_temperature`,
     rescaled so that it starts at exactly 0 and tends to 1.
     """
-    d = coef.satisfaction_threshold - np.asarray(sat, dtype=np.float64)
+    d = coef.satisfaction_threshold - sat
     t = coef.exit_temperature
-
-    def logistic(x):
-        return 1.0 / (1.0 + np.exp(-x))
-
     floor = logistic(-coef.exit_margin / t)
     p = (logistic((d - coef.exit_margin) / t) - floor) / (1.0 - floor)
-    return np.where(d > 0, np.clip(p, 0.0, 1.0), 0.0)
+    return pick(d > 0, np.minimum(np.maximum(p, 0.0), 1.0), 0.0)
 
 
-def _ratio(world, rows):
-    al = world.alliances
-    return value_ratio(
-        al.realized_operating[rows],
-        al.expected_rate[rows],
-        np.where(al.phase[rows] == OPERATE, al.operate_weeks[rows], 0)[:, None],
-        world.coef.reviews.grace_weeks,
+@formula
+def restructure_probability(proactiveness, coef):
+    """Chance an acting partner restructures rather than exits (if trust and past restructurings allow)."""
+    return np.minimum(
+        np.maximum(coef.restructure_base + coef.restructure_proactive * proactiveness, 0.0), 1.0
     )
 
 
-def _fail(world, rows: np.ndarray, slot: np.ndarray, ratio_of_slot: np.ndarray) -> None:
-    al, c, sc = world.alliances, world.coef.reviews, world.coef.shocks
-    reason = oc.failure_reason(
-        world.week,
-        al.betrayed_week[rows, slot],
-        al.drift_week[rows],
-        ratio_of_slot,
-        c.objective_share,
-        c.recent_betrayal_weeks,
-        sc.drift_window_weeks,
-    )
-    world.events.log(world.week, world.ids(rows), "exit", slot=slot, value=al.trust_org[rows, slot])
-    lifecycle.end(world, rows, oc.FAILURE, reason, slot)
-
-
-def detect_opportunism(world, rows: np.ndarray) -> None:
-    al, c, tc = world.alliances, world.coef.contribution, world.coef.trust
-    weeks = al.undetected_weeks[rows]
-    p = detection_probability(weeks, c.detection_per_review)
-    caught = world.streams.bernoulli("reviews", world.slot_ids(rows), world.week, p, draw=0) & (weeks > 0)
-    al.undetected_weeks[rows] = 0
-    hit, cols = np.nonzero(caught)
-    if hit.size == 0:
-        return
-    world.events.log(
-        world.week, world.ids(rows[hit]), "opportunism_detected", slot=cols, value=weeks[hit, cols]
-    )
-    betrayed = np.unique(hit)
-    r = rows[betrayed]
-    victims = al.member[r] & ~caught[betrayed]
-    ceiling = al.trust_ceiling[r]
-    for arr in (al.trust_org, al.trust_ip):
-        new_t, new_c = trust_mech.betray(arr[r], ceiling, tc.betrayal_drop, tc.betrayal_ceiling)
-        arr[r] = np.where(victims, new_t, arr[r])
-    al.trust_ceiling[r] = np.where(victims, new_c, ceiling)
-    al.betrayed_week[r] = np.where(victims, world.week, al.betrayed_week[r])
-    al.betrayals[r] += slot_any(victims)
+@formula
+def operating_weeks(phase, operate_weeks):
+    """Weeks of operation that count for judging value: 0 outside the operate phase."""
+    return pick(phase == OPERATE, operate_weeks, 0)
 
 
 def review(world) -> None:
-    """Hold the reviews due this week."""
-    al, c, gov, week, n = world.alliances, world.coef.reviews, world.scenario.governance, world.week, world.n
-    age = week - al.start_week[:n]
-    rows = np.flatnonzero((age > 0) & (age % gov.review_interval_weeks == 0))
-    if rows.size == 0:
+    """Hold the reviews due this week; end the alliances that complete early or lose a partner."""
+    al, n = world.alliances, world.n
+    if n == 0:
         return
-    detect_opportunism(world, rows)
-
-    member = al.member[rows]
-    ratio = _ratio(world, rows)
-    operating = np.where(al.phase[rows] == OPERATE, al.operate_weeks[rows], 0)[:, None]
-    judged = judged_ratio(ratio, judgement_weight(operating, c.grace_weeks, c.judgement_ramp_weeks))
-    sat = np.where(member, satisfaction(judged, al.trust_org[rows], c), np.inf)
-    world.events.log(week, world.ids(rows), "trust", value=al.slot_mean(al.trust_org[rows], member))
-    r, cols = np.nonzero(member)
-    world.events.log(week, world.ids(rows[r]), "review", slot=cols, value=sat[r, cols])
-
-    # early completion: every partner has realised all it expected
-    done = slot_all((al.realized[rows] >= al.expected_total[rows]) | ~member) & (al.phase[rows] == OPERATE)
-    if done.any():
-        d = rows[done]
-        lifecycle.end(world, d, np.where(al.restructures[d] > 0, oc.RESTRUCTURED, oc.SUCCESS))
-        keep = ~done
-        rows, member, ratio, sat = rows[keep], member[keep], ratio[keep], sat[keep]
-        if rows.size == 0:
-            return
-
-    slots = world.slot_ids(rows)
-    acts = world.streams.bernoulli("reviews", slots, week, act_probability(sat, c), draw=1) & member
-    pro = world.team.proactiveness[rows]
-    can_restructure = (
-        (al.restructures[rows] < c.max_restructures)[:, None]
-        & (al.trust_org[rows] >= c.restructure_min_trust)
-        & (al.phase[rows] == OPERATE)[:, None]
-    )
-    prefers = world.streams.bernoulli(
-        "reviews",
-        slots,
-        week,
-        np.clip(c.restructure_base + c.restructure_proactive * pro, 0, 1),
-        draw=2,
-    )
-    restructures = acts & can_restructure & prefers
-    exits = acts & ~restructures
-
-    failing = slot_any(exits)
-    if failing.any():
-        f_ids = rows[failing]
-        # the most dissatisfied of the exiting partners speaks for the exit
-        slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
-        _fail(world, f_ids, slot, ratio[failing][np.arange(f_ids.size), slot])
-
-    redo = slot_any(restructures) & ~failing
-    if redo.any():
-        restructure(world, rows[redo])
-
-
-def restructure(world, rows: np.ndarray) -> None:
-    """Renegotiate: expectations move toward what is being realised, at a cost, for a while."""
-    al, c, week = world.alliances, world.coef.reviews, world.week
-    member = al.member[rows]
-    weeks = np.maximum(al.operate_weeks[rows], 1)[:, None]
-    realised_rate = al.realized_operating[rows] / weeks
-    new_rate = al.expected_rate[rows] + c.renegotiated_expectation * (realised_rate - al.expected_rate[rows])
-    new_rate = np.maximum(new_rate, 0.0)
-    remaining = np.maximum(al.start_week[rows] + al.term_weeks[rows] - week - c.restructure_weeks, 0)[:, None]
-    al.realized[rows] -= np.where(member, c.restructure_cost, 0.0)
-    al.expected_rate[rows] = np.where(member, new_rate, 0.0)
-    objective = np.maximum(al.realized[rows] + new_rate * remaining, world.coef.value.min_objective)
-    al.expected_total[rows] = np.where(member, objective, 0.0)
-    al.phase[rows] = RESTRUCTURE
-    al.phase_until[rows] = week + c.restructure_weeks
-    al.restructures[rows] += 1
-    r, cols = np.nonzero(member)
-    world.events.log(week, world.ids(rows[r]), "restructured", slot=cols, value=new_rate[r, cols])
+    const, events = world.const, world.events
+    ending = np.empty((5, n), dtype=np.int64)
+    at, ended = _review(
+        n, world.week, world.streams.key("reviews"), const.governance.review_interval_weeks,
+        al.alliance_id, al.start_week, al.term_weeks, al.phase, al.phase_until, al.operate_weeks,
+        al.restructures, al.betrayals, al.drift_week, al.member, al.manager, world.managers.proactiveness,
+        al.undetected_weeks, al.trust_org, al.trust_ip, al.trust_ceiling, al.betrayed_week,
+        al.realized, al.realized_operating, al.expected_rate, al.expected_total, const.reviews,
+        const.contribution.detection_per_review, const.trust.betrayal_drop, const.trust.betrayal_ceiling,
+        const.shocks.drift_window_weeks, const.value.min_objective,
+        ending, events.buffers(n * (3 * al.max_partners + 2)), events.count,
+    )  # fmt: skip
+    events.commit(at)
+    _end(world, ending, ended)
 
 
 def weekly_checks(world) -> None:
     """Trust collapse exits and the end of the planned term (alliances still running)."""
-    al, c, week = world.alliances, world.coef.reviews, world.week
-    rows = np.flatnonzero(al.active[: world.n])
-    if rows.size == 0:
+    al, n = world.alliances, world.n
+    if n == 0:
         return
-    member = al.member[rows]
-    trust = np.where(member, al.trust_org[rows], np.inf)
-    collapsed = slot_min(trust) < c.trust_collapse
-    if collapsed.any():
-        f_ids = rows[collapsed]
-        slot = np.argmin(trust[collapsed], axis=1)
-        ratio = _ratio(world, f_ids)[np.arange(f_ids.size), slot]
-        _fail(world, f_ids, slot, ratio)
-        rows = rows[~collapsed]
-    at_term = week - al.start_week[rows] >= al.term_weeks[rows]
-    if at_term.any():
-        t_ids = rows[at_term]
-        met = oc.objectives_met(
-            al.realized[t_ids], al.expected_total[t_ids], al.member[t_ids], c.objective_share
+    const, events = world.const, world.events
+    ending = np.empty((5, n), dtype=np.int64)
+    at, ended = _weekly_checks(
+        n, world.week, al.alliance_id, al.active, al.start_week, al.term_weeks, al.phase, al.operate_weeks,
+        al.restructures, al.drift_week, al.member, al.trust_org, al.betrayed_week, al.realized,
+        al.realized_operating, al.expected_rate, al.expected_total, const.reviews,
+        const.shocks.drift_window_weeks, ending, events.buffers(n), events.count,
+    )  # fmt: skip
+    events.commit(at)
+    _end(world, ending, ended)
+
+
+def _end(world, ending: np.ndarray, count: int) -> None:
+    """End the alliances a kernel decided to end, in one call to `lifecycle.end`.
+
+    `ending` holds, per ending: row, outcome, reason, exiting slot, and the group (the kind of
+    ending); alliances end group by group in the order the kernel found them.
+    """
+    if count == 0:
+        return
+    rows, outcome, reason, slot, group = ending[:, :count]
+    order = np.argsort(group, kind="stable")
+    lifecycle.end(world, rows[order], outcome[order], reason[order], slot[order])
+
+
+@formula
+def _add_ending(ending, count, row, outcome, reason, slot, group):
+    ending[0, count] = row
+    ending[1, count] = outcome
+    ending[2, count] = reason
+    ending[3, count] = slot
+    ending[4, count] = group
+    return count + 1
+
+
+@formula
+def _exit_reason(week, r, slot, ratio, betrayed_week, drift_week, c, drift_window_weeks):
+    """Why the partner in `slot` of row `r` exits (sim.outcome.failure_reason)."""
+    return oc.failure_reason(
+        week, betrayed_week[r, slot], drift_week[r], ratio, c.objective_share, c.recent_betrayal_weeks,
+        drift_window_weeks,
+    )  # fmt: skip
+
+
+@kernel
+def _review(
+    n, week, key, interval, alliance_id, start_week, term_weeks, phase, phase_until, operate_weeks,
+    restructures, betrayals, drift_week, member, manager, proactiveness,
+    undetected_weeks, trust_org, trust_ip, ceiling, betrayed_week,
+    realized, realized_operating, expected_rate, expected_total,
+    c, detection_per_review, betrayal_drop, betrayal_ceiling, drift_window_weeks, min_objective,
+    ending, events, at,
+):  # fmt: skip
+    slots = member.shape[1]
+    ratio = np.empty(slots)
+    sat = np.empty(slots)
+    ended = 0
+    for r in range(n):
+        age = week - start_week[r]
+        if not (age > 0 and age % interval == 0):
+            continue
+        aid = alliance_id[r]
+
+        # 1. opportunism since the last review; a detected act betrays the co-partners
+        caught = 0
+        for k in range(slots):
+            weeks = undetected_weeks[r, k]
+            undetected_weeks[r, k] = 0
+            if weeks > 0:
+                p = detection_probability(weeks, detection_per_review)
+                if uniform_at(key, aid * SLOT_STRIDE + k, week, 0) < p:
+                    caught |= 1 << k
+                    at = record(events, at, week, aid, DETECTED, k, weeks)
+        if caught:
+            victims = 0
+            for k in range(slots):
+                if member[r, k] and not caught & (1 << k):
+                    victims += 1
+                    old_ceiling = ceiling[r, k]
+                    org, new_ceiling = trust_mech.betray(
+                        trust_org[r, k], old_ceiling, betrayal_drop, betrayal_ceiling
+                    )
+                    ip, new_ceiling = trust_mech.betray(
+                        trust_ip[r, k], old_ceiling, betrayal_drop, betrayal_ceiling
+                    )
+                    trust_org[r, k] = org
+                    trust_ip[r, k] = ip
+                    ceiling[r, k] = new_ceiling
+                    betrayed_week[r, k] = week
+            if victims:
+                betrayals[r] += 1
+
+        # 2. each partner's satisfaction
+        operating = operating_weeks(phase[r], operate_weeks[r])
+        weight = judgement_weight(operating, c.grace_weeks, c.judgement_ramp_weeks)
+        at = record(events, at, week, aid, TRUST_SAMPLED, -1, trust_mech.row_mean(trust_org, member, r))
+        done = phase[r] == OPERATE
+        for k in range(slots):
+            ratio[k] = value_ratio(realized_operating[r, k], expected_rate[r, k], operating, c.grace_weeks)
+            sat[k] = np.inf
+            if member[r, k]:
+                sat[k] = satisfaction(judged_ratio(ratio[k], weight), trust_org[r, k], c)
+                at = record(events, at, week, aid, REVIEWED, k, sat[k])
+                if not realized[r, k] >= expected_total[r, k]:
+                    done = False
+
+        # 3. early completion: every partner has realised all it expected
+        if done:
+            result = oc.RESTRUCTURED if restructures[r] > 0 else oc.SUCCESS
+            ended = _add_ending(ending, ended, r, result, -1, -1, 0)
+            continue
+
+        # 4. unhappy partners act: restructure or exit
+        can_restructure = restructures[r] < c.max_restructures and phase[r] == OPERATE
+        exiting = -1
+        redo = False
+        for k in range(slots):
+            if not member[r, k]:
+                continue
+            sid = aid * SLOT_STRIDE + k
+            if not uniform_at(key, sid, week, 1) < act_probability(sat[k], c):
+                continue
+            if (
+                can_restructure
+                and trust_org[r, k] >= c.restructure_min_trust
+                and uniform_at(key, sid, week, 2) < restructure_probability(proactiveness[manager[r, k]], c)
+            ):
+                redo = True
+            elif exiting < 0 or sat[k] < sat[exiting]:
+                exiting = k  # the most dissatisfied of the exiting partners speaks for the exit
+        if exiting >= 0:
+            at = record(events, at, week, aid, EXITED, exiting, trust_org[r, exiting])
+            reason = _exit_reason(
+                week, r, exiting, ratio[exiting], betrayed_week, drift_week, c, drift_window_weeks
+            )
+            ended = _add_ending(ending, ended, r, oc.FAILURE, reason, exiting, 1)
+        elif redo:
+            at = _restructure(
+                r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
+                realized, realized_operating, expected_rate, expected_total, c, min_objective, events, at,
+            )  # fmt: skip
+    return at, ended
+
+
+@formula
+def _restructure(
+    r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
+    realized, realized_operating, expected_rate, expected_total, c, min_objective, events, at,
+):  # fmt: skip
+    """Renegotiate: expectations move toward what is being realised, at a cost, for a while."""
+    weeks = np.maximum(operate_weeks[r], 1)
+    remaining = np.maximum(start_week[r] + term_weeks[r] - week - c.restructure_weeks, 0)
+    for k in range(member.shape[1]):
+        if not member[r, k]:
+            expected_rate[r, k] = 0.0
+            expected_total[r, k] = 0.0
+            continue
+        rate = expected_rate[r, k]
+        new_rate = np.maximum(
+            rate + c.renegotiated_expectation * (realized_operating[r, k] / weeks - rate), 0.0
         )
-        result = oc.term_outcome(met, al.restructures[t_ids])
-        reason = np.where(result == oc.FAILURE, oc.VALUE_SHORTFALL, -1)
-        lifecycle.end(world, t_ids, result, reason)
+        realized[r, k] -= c.restructure_cost
+        expected_rate[r, k] = new_rate
+        expected_total[r, k] = np.maximum(realized[r, k] + new_rate * remaining, min_objective)
+    phase[r] = RESTRUCTURE
+    phase_until[r] = week + c.restructure_weeks
+    restructures[r] += 1
+    for k in range(member.shape[1]):
+        if member[r, k]:
+            at = record(events, at, week, aid, RENEGOTIATED, k, expected_rate[r, k])
+    return at
+
+
+@kernel
+def _weekly_checks(
+    n, week, alliance_id, active, start_week, term_weeks, phase, operate_weeks, restructures, drift_week,
+    member, trust_org, betrayed_week, realized, realized_operating, expected_rate, expected_total,
+    c, drift_window_weeks, ending, events, at,
+):  # fmt: skip
+    ended = 0
+    for r in range(n):
+        if not active[r]:
+            continue
+        # a partner whose trust collapsed exits at once (the least trusting one, if several)
+        weakest = -1
+        for k in range(member.shape[1]):
+            if member[r, k] and (weakest < 0 or trust_org[r, k] < trust_org[r, weakest]):
+                weakest = k
+        if weakest >= 0 and trust_org[r, weakest] < c.trust_collapse:
+            operating = operating_weeks(phase[r], operate_weeks[r])
+            ratio = value_ratio(
+                realized_operating[r, weakest], expected_rate[r, weakest], operating, c.grace_weeks
+            )
+            at = record(events, at, week, alliance_id[r], EXITED, weakest, trust_org[r, weakest])
+            reason = _exit_reason(week, r, weakest, ratio, betrayed_week, drift_week, c, drift_window_weeks)
+            ended = _add_ending(ending, ended, r, oc.FAILURE, reason, weakest, 0)
+        elif week - start_week[r] >= term_weeks[r]:
+            met = oc.objectives_met_row(realized, expected_total, member, r, c.objective_share)
+            result = oc.term_outcome(met, restructures[r])
+            reason = oc.VALUE_SHORTFALL if result == oc.FAILURE else -1
+            ended = _add_ending(ending, ended, r, result, reason, -1, 1)
+    return at, ended
