@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.randomness import uniform_at
 from sim.state import NEGOTIATE
+from sim.world import SLOT_STRIDE
 
 
 def incentive_index(formal, informal, formal_share: float):
@@ -32,7 +35,8 @@ def incentive_index(formal, informal, formal_share: float):
     return formal_share * np.asarray(formal) + (1.0 - formal_share) * np.asarray(informal)
 
 
-def effort(incentives, consistency, trust, risk_tolerance, influence, coef) -> np.ndarray:
+@formula
+def effort(incentives, consistency, trust, risk_tolerance, influence, coef):
     """A partner's effort from its incentives, leadership, trust, risk tolerance and influence."""
     e = (
         coef.base_effort
@@ -40,7 +44,7 @@ def effort(incentives, consistency, trust, risk_tolerance, influence, coef) -> n
         + coef.trust_weight * (trust - coef.trust_hurdle * (1.0 - risk_tolerance))
         + coef.influence_weight * influence * consistency
     )
-    return np.clip(e, 0.05, 1.0)
+    return np.minimum(np.maximum(e, 0.05), 1.0)
 
 
 def deterrence_factor(review_interval_weeks: int, coef) -> float:
@@ -48,9 +52,10 @@ def deterrence_factor(review_interval_weeks: int, coef) -> float:
     return 1.0 - coef.deterrence * np.exp(-(review_interval_weeks - 1) / coef.deterrence_horizon_weeks)
 
 
+@formula
 def opportunism_probability(
-    horizontal, propensity, risk_tolerance, trust, incentives, consistency, deterrence: float, coef
-) -> np.ndarray:
+    horizontal, propensity, risk_tolerance, trust, incentives, consistency, deterrence, coef
+):
     """Weekly chance that a partner exploits its co-partners."""
     p = (
         coef.temptation
@@ -61,24 +66,49 @@ def opportunism_probability(
         * (1.0 - incentives * consistency)
         * deterrence
     )
-    return np.clip(p, 0.0, 1.0)
+    return np.minimum(np.maximum(p, 0.0), 1.0)
 
 
 def apply(world) -> None:
     """Set this week's effort and opportunism of every partner in alliances past negotiation."""
-    al, c, n = world.alliances, world.coef.contribution, world.n
+    al, n = world.alliances, world.n
     if n == 0:
         return
-    working = (al.phase[:n] != NEGOTIATE)[:, None] & al.member[:n]
-    if not working.any():
+    c = world.const.contribution
+    deterrence = float(deterrence_factor(world.scenario.governance.review_interval_weeks, c))
+    _weekly(
+        n, world.week, world.streams.key("contribution"), al.alliance_id, al.phase, al.kind, al.member,
+        al.manager, world.managers.influence, al.incentives, al.consistency, al.risk_tolerance, al.propensity,
+        al.trust_org, al.effort, al.opportunistic, al.undetected_weeks, deterrence, c,
+    )  # fmt: skip
+
+
+@kernel
+def _weekly(
+    n, week, key, alliance_id, phase, kind, member, manager, influence, incentives, consistency, risk,
+    propensity, trust, effort_col, opportunistic, undetected, deterrence, c,
+):  # fmt: skip
+    slots = member.shape[1]
+    working = False  # no partner at work anywhere: nothing changes this week
+    for r in range(n):
+        if phase[r] != NEGOTIATE:
+            for k in range(slots):
+                working = working or member[r, k]
+    if not working:
         return
-    inc, cons, risk, trust = al.incentives[:n], al.consistency[:n], al.risk_tolerance[:n], al.trust_org[:n]
-    e = effort(inc, cons, trust, risk, world.team.influence, c)
-    horizontal = (al.kind[:n] == 1)[:, None].astype(np.float64)
-    deterrence = deterrence_factor(world.scenario.governance.review_interval_weeks, c)
-    p = opportunism_probability(horizontal, al.propensity[:n], risk, trust, inc, cons, deterrence, c)
-    cheat = (world.streams.uniform("contribution", world.slot_ids(), world.week) < p) & working
-    e = np.where(cheat, e * (1.0 - c.withheld_effort), e)
-    al.effort[:n] = np.where(working, e, al.effort[:n])
-    al.opportunistic[:n] = cheat
-    al.undetected_weeks[:n] += cheat
+    for r in range(n):
+        past_negotiation = phase[r] != NEGOTIATE
+        horizontal = 1.0 if kind[r] == 1 else 0.0
+        for k in range(slots):
+            if not (past_negotiation and member[r, k]):
+                opportunistic[r, k] = False
+                continue
+            inc, cons, tr, rt = incentives[r, k], consistency[r, k], trust[r, k], risk[r, k]
+            e = effort(inc, cons, tr, rt, influence[manager[r, k]], c)
+            p = opportunism_probability(horizontal, propensity[r, k], rt, tr, inc, cons, deterrence, c)
+            cheat = uniform_at(key, alliance_id[r] * SLOT_STRIDE + k, week, 0) < p
+            if cheat:
+                e = e * (1.0 - c.withheld_effort)
+                undetected[r, k] += 1
+            effort_col[r, k] = e
+            opportunistic[r, k] = cheat

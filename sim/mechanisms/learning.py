@@ -15,8 +15,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
+from sim.compiled import formula, kernel
 from sim.state import FUNCTION_TYPES
 
 
@@ -25,21 +28,55 @@ def spread_share(function_type: np.ndarray, coef) -> np.ndarray:
     return table[function_type]
 
 
-def capability(experience_years: np.ndarray, function_type: np.ndarray, coef) -> np.ndarray:
+def capability_range(function_type: np.ndarray, coef) -> tuple[np.ndarray, np.ndarray]:
+    """Capability without experience (`base`) and the most experience can bring (`cap_max`)."""
     has = np.asarray(function_type) > 0
     base = np.where(has, coef.function_base_capability, 0.0)
     cap_max = np.where(has, coef.capability_max_function, coef.capability_max_none)
-    cap_max = np.maximum(cap_max, base)
-    return base + (cap_max - base) * (
-        1.0 - np.exp(-np.asarray(experience_years) / coef.experience_scale_years)
-    )
+    return base, np.maximum(cap_max, base)
+
+
+@formula
+def grown_capability(experience_years, base, cap_max, scale_years):
+    """Capability from experience: from `base` toward `cap_max`, 63% of the way after `scale_years`."""
+    return base + (cap_max - base) * (1.0 - np.exp(-experience_years / scale_years))
+
+
+def capability(experience_years: np.ndarray, function_type: np.ndarray, coef) -> np.ndarray:
+    base, cap_max = capability_range(function_type, coef)
+    return grown_capability(np.asarray(experience_years), base, cap_max, coef.experience_scale_years)
+
+
+_ALL_TYPES = np.arange(len(FUNCTION_TYPES))
+
+
+@lru_cache(maxsize=8)
+def _by_function_type(coef) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spread share, base capability and capability max of each function type (coef: NamedTuple)."""
+    return (spread_share(_ALL_TYPES, coef), *capability_range(_ALL_TYPES, coef))
 
 
 def apply(world) -> None:
-    f, c, mgr = world.firms, world.coef.learning, world.managers
-    f.experience_years += f.active_alliances * spread_share(f.function_type, c) / 52.0
-    f.capability[:] = capability(f.experience_years, f.function_type, c)
-    mgr.skill += (1.0 - mgr.skill) * c.manager_skill_per_year / 52.0
+    """A week of experience for every firm (and its capability); managers grow into the job."""
+    f, c, mgr = world.firms, world.const.learning, world.managers
+    spread, base, cap_max = _by_function_type(c)
+    _weekly(
+        f.experience_years, f.capability, f.active_alliances, f.function_type, spread, base, cap_max,
+        mgr.skill, c.experience_scale_years, c.manager_skill_per_year,
+    )  # fmt: skip
+
+
+@kernel
+def _weekly(
+    experience_years, capability_col, active_alliances, function_type, spread, base, cap_max,
+    skill, scale_years, skill_per_year,
+):  # fmt: skip
+    for i in range(experience_years.shape[0]):
+        t = function_type[i]
+        experience_years[i] += active_alliances[i] * spread[t] / 52.0
+        capability_col[i] = grown_capability(experience_years[i], base[t], cap_max[t], scale_years)
+    for j in range(skill.shape[0]):
+        skill[j] += (1.0 - skill[j]) * skill_per_year / 52.0
 
 
 def record_partnership(world, rows: np.ndarray) -> None:

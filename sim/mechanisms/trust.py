@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import formula
+from sim.compiled import formula, kernel
 from sim.state import slot_sum
 
 
@@ -97,9 +97,8 @@ def co_partner_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
     return np.where(member, others, 0.0)
 
 
-def backlog_push(
-    open_issues: np.ndarray, open_age: np.ndarray, per_issue: float, age_scale: float
-) -> np.ndarray:
+@formula
+def backlog_push(open_issues, open_age, per_issue, age_scale):
     """Weekly erosion push from open issues: per issue, growing linearly with mean age.
 
     An issue `age_scale` weeks old pushes twice as hard as a new one, 2 * age_scale weeks old
@@ -113,17 +112,46 @@ def weekly_update(world) -> None:
     al, c, n = world.alliances, world.coef.trust, world.n
     if n == 0:
         return
-    member = al.member[:n]
-    push = backlog_push(al.open_issues[:n], al.open_age[:n], c.backlog_erosion, c.age_scale_weeks)[:, None]
-    ceiling = al.trust_ceiling[:n]
-    org = erode(al.trust_org[:n], push, c.erosion_to_growth, ceiling)
-    ip = erode(al.trust_ip[:n], push, c.erosion_to_growth, ceiling)
-    # partners come to trust co-partners they see pulling their weight (last week's effort)
-    org = build(org, c.observed_effort_gain * co_partner_effort(al.effort[:n], member), ceiling)
-    # spillover: organisational trust follows the people who carry the relationship
-    org = pull(org, ip, c.interpersonal_spillover, ceiling)
-    al.trust_org[:n] = np.where(member, org, 0.0)
-    al.trust_ip[:n] = np.where(member, ip, 0.0)
+    _weekly(
+        n, al.open_issues, al.open_age, al.member, al.effort, al.trust_org, al.trust_ip, al.trust_ceiling,
+        float(c.backlog_erosion), float(c.age_scale_weeks), float(c.erosion_to_growth),
+        float(c.observed_effort_gain), float(c.interpersonal_spillover),
+    )  # fmt: skip
+
+
+@kernel
+def _weekly(
+    n, open_issues, open_age, member, effort, trust_org, trust_ip, ceiling,
+    per_issue, age_scale, ratio, effort_gain, spillover,
+):  # fmt: skip
+    slots = member.shape[1]
+    for r in range(n):
+        push = backlog_push(open_issues[r], open_age[r], per_issue, age_scale)
+        effort_sum = 0.0  # of the used slots, for co_partner_effort beyond two slots
+        used = 0
+        if slots != 2:
+            for k in range(slots):
+                if member[r, k]:
+                    effort_sum += effort[r, k]
+                    used += 1
+        for k in range(slots):
+            if not member[r, k]:
+                trust_org[r, k] = 0.0
+                trust_ip[r, k] = 0.0
+                continue
+            top = ceiling[r, k]
+            org = erode(trust_org[r, k], push, ratio, top)
+            ip = erode(trust_ip[r, k], push, ratio, top)
+            # partners come to trust co-partners they see pulling their weight (last week's effort),
+            # as co_partner_effort: two slots, the other slot; else the mean of the co-partners
+            if slots == 2:
+                seen = effort[r, 1 - k]
+            else:
+                seen = (effort_sum - effort[r, k]) / max(used - 1, 1)
+            org = build(org, effort_gain * seen, top)
+            # spillover: organisational trust follows the people who carry the relationship
+            trust_org[r, k] = pull(org, ip, spillover, top)
+            trust_ip[r, k] = ip
 
 
 def apply_to(al, rows, member, org_push=None, ip_push=None, *, erode_ratio=None) -> None:

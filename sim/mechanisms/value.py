@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
 from sim.mechanisms.friction import rigidity_penalty
 from sim.state import INVEST, OPERATE, RESTRUCTURE, slot_sum
 
 
-def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability=0.0) -> np.ndarray:
+@formula
+def coordination(mean_trust, open_issues, rigidity, coef, mean_capability=0.0):
     """Coordination quality in [0, 1] (1 is perfect): trust, capability, backlog and role rigidity."""
     return np.minimum(
         1.0,
@@ -41,13 +43,15 @@ def coordination(mean_trust, open_issues, rigidity: float, coef, mean_capability
 
 
 def geometric_mean_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Geometric mean of the used slots' effort (alliances x slots -> alliances)."""
     if member.shape[1] == 2:  # two slots: both partners present
         return np.sqrt(effort[:, 0] * effort[:, 1])
     logs = np.log(np.maximum(effort, 1e-9)) * member
     return np.exp(slot_sum(logs) / np.maximum(slot_sum(member), 1))
 
 
-def joint_value(complementarity, gm_effort, coord, coef) -> np.ndarray:
+@formula
+def joint_value(complementarity, gm_effort, coord, coef):
     return coef.value_scale * complementarity * gm_effort * coord
 
 
@@ -81,27 +85,75 @@ def expected_rate(perceived_complementarity, n_partners, coef) -> np.ndarray:
 
 def apply(world) -> None:
     """Create and share this week's value; charge investment in the invest phase."""
-    al, c, gov, n = world.alliances, world.coef.value, world.scenario.governance, world.n
+    al, n = world.alliances, world.n
     if n == 0:
         return
-    phase = al.phase[:n]
-    member = al.member[:n]
-    investing = phase == INVEST
-    if investing.any():
-        al.realized[:n] -= (c.invest_cost_per_week * investing)[:, None] * al.effort[:n] * member
-
-    operating, restructuring = phase == OPERATE, phase == RESTRUCTURE
-    if not (operating.any() or restructuring.any()):
-        return
-    coord = coordination(
-        al.slot_mean(al.trust_org[:n], member),
-        al.open_issues[:n],
-        rigidity_penalty(gov.role_clarity, world.coef.friction.rigidity_value_cost),
-        c,
-        al.slot_mean(world.team.capability, member),
+    c = world.const.value
+    rigidity = rigidity_penalty(
+        world.scenario.governance.role_clarity, world.const.friction.rigidity_value_cost
     )
-    v = joint_value(al.complementarity[:n], geometric_mean_effort(al.effort[:n], member), coord, c)
-    v *= operating + c.restructure_value_factor * restructuring  # 0 in the other phases
-    s = shares(v, member, al.opportunistic[:n], world.coef.contribution.appropriation)
-    al.realized[:n] += s
-    al.realized_operating[:n] += s
+    _weekly(
+        n, al.phase, al.member, al.effort, al.trust_org, al.firm, world.firms.capability, al.complementarity,
+        al.open_issues, al.opportunistic, al.realized, al.realized_operating,
+        float(rigidity), world.const.contribution.appropriation, c,
+    )  # fmt: skip
+
+
+@kernel
+def _weekly(
+    n, phase, member, effort, trust_org, firm, capability, complementarity, open_issues, opportunistic,
+    realized, realized_operating, rigidity, appropriation, c,
+):  # fmt: skip
+    slots = member.shape[1]
+    for r in range(n):
+        if phase[r] == INVEST:
+            for k in range(slots):
+                if member[r, k]:
+                    realized[r, k] -= c.invest_cost_per_week * effort[r, k]
+            continue
+        if phase[r] == OPERATE:
+            factor = 1.0
+        elif phase[r] == RESTRUCTURE:
+            factor = c.restructure_value_factor
+        else:
+            continue  # no value in the other phases
+        # one pass over the used slots: trust, capability and log effort summed, cheats counted
+        trust_sum = 0.0
+        capability_sum = 0.0
+        log_effort_sum = 0.0
+        used = 0
+        cheats = 0
+        for k in range(slots):
+            if member[r, k]:
+                used += 1
+                trust_sum += trust_org[r, k]
+                capability_sum += capability[firm[r, k]]
+                if slots != 2:
+                    log_effort_sum += np.log(np.maximum(effort[r, k], 1e-9))
+                if opportunistic[r, k]:
+                    cheats += 1
+        per = max(used, 1)
+        coord = coordination(trust_sum / per, open_issues[r], rigidity, c, capability_sum / per)
+        if slots == 2:  # as geometric_mean_effort: both partners present
+            gm_effort = np.sqrt(effort[r, 0] * effort[r, 1])
+        else:
+            gm_effort = np.exp(log_effort_sum / per)
+        v = joint_value(complementarity[r], gm_effort, coord, c) * factor
+        # as shares: an equal split, less what cheats take from each honest partner
+        equal = v / per
+        taken = appropriation * equal
+        pool = 0.0
+        if cheats > 0:
+            for _ in range(used - cheats):
+                pool += taken
+        gain = pool / max(cheats, 1)
+        for k in range(slots):
+            if member[r, k]:
+                if cheats == 0:
+                    s = equal
+                elif opportunistic[r, k]:
+                    s = equal + gain
+                else:
+                    s = equal - taken
+                realized[r, k] += s
+                realized_operating[r, k] += s
