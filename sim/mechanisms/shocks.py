@@ -21,123 +21,165 @@ risk tolerance by quartile: avoid, transfer, mitigate, accept. Discussing risk b
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
-from sim.mechanisms.friction import add_open
-from sim.randomness import poisson_from_uniform
+from sim.mechanisms.friction import open_row
+from sim.randomness import poisson_at, uniform_at
 
 RESPONSES = ("avoid", "transfer", "mitigate", "accept")
+CLINIC = EVENT_CODE["risk_clinic"]
+SHOCK = EVENT_CODE["shock"]
+RESPONSE = EVENT_CODE["shock_response"]
+RAISED = EVENT_CODE["issues_raised"]
+DRIFT = EVENT_CODE["strategic_drift"]
 
 
 def weekly_probability(rate_per_year: float) -> float:
-    return 1.0 - np.exp(-rate_per_year / 52.0)
+    return 1.0 - math.exp(-rate_per_year / 52.0)
 
 
-def severity_from_uniform(u: np.ndarray, mean: float) -> np.ndarray:
+@formula
+def severity_from_uniform(u, mean):
     return np.minimum(1.0, -mean * np.log1p(-u))
 
 
-def agreed_response(mean_risk_tolerance: np.ndarray) -> np.ndarray:
+@formula
+def agreed_response(mean_risk_tolerance):
     """Index into RESPONSES: the more risk-tolerant the partners, the more they accept."""
-    return np.minimum(3, (np.asarray(mean_risk_tolerance) * 4).astype(int))
+    return np.minimum(3, np.int64(mean_risk_tolerance * 4))
 
 
-def loss_share(response: np.ndarray, coverage: np.ndarray, coef) -> np.ndarray:
+@formula
+def loss_share(response, coverage, coef):
     """Share of a shock's loss that remains given the agreed response and how current it is."""
-    table = np.array(
-        [
-            coef.response_loss_avoid,
-            coef.response_loss_transfer,
-            coef.response_loss_mitigate,
-            coef.response_loss_accept,
-        ]
+    left = (
+        coef.response_loss_avoid * (response == 0)
+        + coef.response_loss_transfer * (response == 1)
+        + coef.response_loss_mitigate * (response == 2)
+        + coef.response_loss_accept * (response == 3)
     )
-    return coverage * table[response] + (1.0 - coverage)
+    return coverage * left + (1.0 - coverage)
 
 
-def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float) -> np.ndarray:
+@formula
+def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic_cut: float):
     """Expected open conflicts a shock causes between partners of mismatched risk tolerance."""
     return per_risk_mismatch * severity * mismatch * (1.0 - clinic_cut * coverage)
 
 
+@formula
+def clinic_row(
+    r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized, realized_operating,
+    c, events, at,
+):  # fmt: skip
+    """A risk clinic in running row `r`: agreed responses become current, trust grows, each
+    partner pays its cost; logged with the mean organisational trust after it."""
+    clinic_coverage[r] = 1.0
+    trust_mech.build_row(trust_org, ceiling, member, r, c.clinic_trust_gain)
+    trust_mech.build_row(trust_ip, ceiling, member, r, c.clinic_trust_gain)
+    for k in range(member.shape[1]):
+        if member[r, k]:
+            realized[r, k] -= c.clinic_cost
+            realized_operating[r, k] -= c.clinic_cost
+    return record(events, at, week, alliance_id[r], CLINIC, -1, trust_mech.row_mean(trust_org, member, r))
+
+
 def hold_clinic(world, rows: np.ndarray) -> None:
-    """A risk clinic: agreed responses become current, trust grows, each partner pays its cost."""
+    """A risk clinic in each of `rows` (formation holds one at launch)."""
     if rows.size == 0:
         return
-    al, c = world.alliances, world.coef.shocks
-    member = al.member[rows]
-    al.clinic_coverage[rows] = 1.0
-    trust_mech.apply_to(al, rows, member, c.clinic_trust_gain, c.clinic_trust_gain)
-    cost = np.where(member, c.clinic_cost, 0.0)
-    al.realized[rows] -= cost
-    al.realized_operating[rows] -= cost
-    world.events.log(
-        world.week, world.ids(rows), "risk_clinic", value=al.slot_mean(al.trust_org[rows], member)
-    )
+    al, events = world.alliances, world.events
+    at = _clinics(
+        np.ascontiguousarray(rows, dtype=np.int64), world.week, al.alliance_id, al.member, al.clinic_coverage,
+        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, world.const.shocks,
+        events.buffers(rows.size), events.count,
+    )  # fmt: skip
+    events.commit(at)
+
+
+@kernel
+def _clinics(
+    rows, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+    realized_operating, c, events, at,
+):  # fmt: skip
+    for i in range(rows.shape[0]):
+        at = clinic_row(
+            rows[i], week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+            realized_operating, c, events, at,
+        )  # fmt: skip
+    return at
 
 
 def apply(world) -> None:
     """Periodic clinics, then this week's shocks."""
-    al, c, env, gov, week, n = (
-        world.alliances,
-        world.coef.shocks,
-        world.scenario.environment,
-        world.scenario.governance,
-        world.week,
-        world.n,
-    )
+    al, n, gov, env = world.alliances, world.n, world.scenario.governance, world.const.environment
     if n == 0:
         return
-    al.clinic_coverage[:n] *= 1.0 - c.clinic_decay_per_week
-    if gov.risk_clinic == "periodic":
-        age = week - al.start_week[:n]
-        hold_clinic(world, np.flatnonzero((age > 0) & (age % gov.risk_clinic_interval_weeks == 0)))
+    events = world.events
+    # a periodic clinic every `interval` weeks after launch; 0: none
+    interval = gov.risk_clinic_interval_weeks if gov.risk_clinic == "periodic" else 0
+    at = _weekly(
+        n, world.week, world.streams.key("shocks"), interval,
+        weekly_probability(env.shock_rate_per_year), weekly_probability(env.market_shock_rate_per_year),
+        env.shock_severity, env.market_shock_severity, world.const.friction.per_risk_mismatch,
+        al.alliance_id, al.start_week, al.member, al.clinic_coverage, al.trust_org, al.trust_ip,
+        al.trust_ceiling, al.realized, al.realized_operating, al.shocks, al.risk_tolerance, al.risk_mismatch,
+        al.open_issues, al.open_age, al.issues_raised, al.complementarity, al.drift_week,
+        world.const.shocks, events.buffers(5 * n), events.count,
+    )  # fmt: skip
+    events.commit(at)
 
-    s = world.streams
-    u_market = s.uniform_block("shocks", np.array([-1]), week, (0, 1))[:, 0]
-    own = s.uniform("shocks", world.ids(), week, draw=0) < weekly_probability(env.shock_rate_per_year)
-    market = u_market[0] < weekly_probability(env.market_shock_rate_per_year)
-    rows = np.flatnonzero(own | market)
-    if rows.size == 0:
-        return
-    ids = world.ids(rows)
-    u = s.uniform_block("shocks", ids, week, (1, 2))
-    # a market shock has one severity for everybody; an own shock its own
-    sev_own = severity_from_uniform(u[0], env.shock_severity)
-    if market:
-        sev_market = severity_from_uniform(u_market[1], env.market_shock_severity)
-        severity = np.maximum(sev_own * own[rows], sev_market)
-    else:
-        severity = sev_own
-    member = al.member[rows]
-    al.shocks[rows] += 1
-    world.events.log(week, ids, "shock", value=severity)
 
-    coverage = al.clinic_coverage[rows]
-    response = agreed_response(al.slot_mean(al.risk_tolerance[rows], member))
-    world.events.log(week, ids, "shock_response", value=np.where(coverage > 0, response, -1))
-    loss = np.where(
-        member, (c.loss_per_severity * severity * loss_share(response, coverage, c))[:, None], 0.0
-    )
-    al.realized[rows] -= loss
-    al.realized_operating[rows] -= loss
+@kernel
+def _weekly(
+    n, week, key, interval, p_own, p_market, mean_own, mean_market, per_risk_mismatch,
+    alliance_id, start_week, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+    realized_operating, shocks, risk_tolerance, risk_mismatch, open_issues, open_age, issues_raised,
+    complementarity, drift_week, c, events, at,
+):  # fmt: skip
+    # a market-wide shock hits every running alliance with one severity
+    market = uniform_at(key, -1, week, 0) < p_market
+    sev_market = severity_from_uniform(uniform_at(key, -1, week, 1), mean_market) if market else 0.0
+    for r in range(n):
+        clinic_coverage[r] *= 1.0 - c.clinic_decay_per_week
+        age = week - start_week[r]
+        if interval > 0 and age > 0 and age % interval == 0:
+            at = clinic_row(
+                r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+                realized_operating, c, events, at,
+            )  # fmt: skip
+        a = alliance_id[r]
+        own = uniform_at(key, a, week, 0) < p_own
+        if not (own or market):
+            continue
+        severity = severity_from_uniform(uniform_at(key, a, week, 1), mean_own)
+        if market:
+            severity = max(severity * own, sev_market)
+        shocks[r] += 1
+        at = record(events, at, week, a, SHOCK, -1, severity)
 
-    rate = conflict_rate(
-        severity,
-        al.risk_mismatch[rows],
-        coverage,
-        world.coef.friction.per_risk_mismatch,
-        c.clinic_conflict_cut,
-    )
-    conflicts = poisson_from_uniform(u[1], rate)
-    add_open(al, rows, conflicts)
-    world.events.log(week, ids[conflicts > 0], "issues_raised", value=conflicts[conflicts > 0])
+        coverage = clinic_coverage[r]
+        response = agreed_response(trust_mech.row_mean(risk_tolerance, member, r))
+        at = record(events, at, week, a, RESPONSE, -1, response if coverage > 0 else -1)
+        loss = c.loss_per_severity * severity * loss_share(response, coverage, c)
+        for k in range(member.shape[1]):
+            if member[r, k]:
+                realized[r, k] -= loss
+                realized_operating[r, k] -= loss
 
-    drift = severity > c.drift_threshold
-    if drift.any():
-        d = rows[drift]
-        excess = severity[drift] - c.drift_threshold
-        al.complementarity[d] *= 1.0 - c.drift_complementarity_loss * excess
-        al.drift_week[d] = week
-        world.events.log(week, ids[drift], "strategic_drift", value=al.complementarity[d])
+        rate = conflict_rate(severity, risk_mismatch[r], coverage, per_risk_mismatch, c.clinic_conflict_cut)
+        conflicts = poisson_at(uniform_at(key, a, week, 2), rate)
+        open_row(open_issues, open_age, issues_raised, r, conflicts)  # every hit row, as add_open did
+        if conflicts > 0:
+            at = record(events, at, week, a, RAISED, -1, conflicts)
+
+        if severity > c.drift_threshold:
+            complementarity[r] *= 1.0 - c.drift_complementarity_loss * (severity - c.drift_threshold)
+            drift_week[r] = week
+            at = record(events, at, week, a, DRIFT, -1, complementarity[r])
+    return at

@@ -3,8 +3,8 @@
 Each manager position loses its holder in a given week with chance
 h = 1 - (1 - turnover_per_year) ** (1 / 52); equivalently, when a holder is seated, the length of
 their stay is drawn once, geometric with weekly hazard h. The firm fills the seat at once; the
-newcomer's traits are drawn afresh (see `new_manager_traits`), raised by the firm's collaboration training and
-hiring and, if the firm has one, by coaching from its alliance function.
+newcomer's traits are drawn afresh (see `seat_position`), raised by the firm's collaboration
+training and hiring and, if the firm has one, by coaching from its alliance function.
 
 In every alliance the position runs, the relationship partly restarts: the interpersonal trust
 between the new manager and the counterparts falls to
@@ -18,64 +18,104 @@ the firm's alliance function (centres of excellence and communities of practice 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtri
+from llvmlite import binding
+from numba import types
+from numba.extending import get_cython_function_address
 
-from sim.state import FUNCTION_TYPES
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
+from sim.randomness import pair_uniform_at, uniform_at
 
 NEVER = 1 << 40
+LEFT = EVENT_CODE["manager_left"]
+
+# scipy's own normal inverse CDF (the code behind scipy.special.ndtri), callable from kernels. It
+# is bound by symbol name rather than by a ctypes pointer so that the kernels stay cacheable.
+binding.add_symbol("alliance_sim_ndtri", get_cython_function_address("scipy.special.cython_special", "ndtri"))
+_ndtri = types.ExternalFunction("alliance_sim_ndtri", types.float64(types.float64, types.intc))
 
 
 def weekly_hazard(turnover_per_year: float) -> float:
     return 1.0 - (1.0 - turnover_per_year) ** (1.0 / 52.0)
 
 
-def handover_share(function_type: np.ndarray, coef) -> np.ndarray:
-    table = np.array([getattr(coef, f"handover_{name}") for name in FUNCTION_TYPES])
-    return table[function_type]
+@formula
+def handover_share(function_type, coef):
+    """Share of what a leaver knew that is handed over, by the firm's alliance function type
+    (index into sim.state.FUNCTION_TYPES)."""
+    return (
+        coef.handover_none * (function_type == 0)
+        + coef.handover_central_function * (function_type == 1)
+        + coef.handover_center_of_excellence * (function_type == 2)
+        + coef.handover_community_of_practice * (function_type == 3)
+    )
 
 
-def restarted_trust(old: np.ndarray, handover: np.ndarray, replacement: float) -> np.ndarray:
+@formula
+def restarted_trust(old, handover, replacement):
     """Trust in a relationship after a manager change: never higher than before."""
     return np.minimum(old, replacement + handover * (old - replacement))
 
 
-def new_manager_traits(world, positions: np.ndarray, week: int) -> dict[str, np.ndarray]:
-    """Traits of the holders who take `positions` in `week` (week -1: the first holders)."""
-    sc, tc = world.scenario, world.coef.turnover
-    firm = world.managers.firm[positions]
-    f = world.firms
-    training = f.training[firm]
-    hiring = f.hiring_for_collaboration[firm]
-    has_function = (f.function_type[firm] > 0).astype(float)
-    z = ndtri(
-        np.clip(world.streams.uniform_block("managers", positions, week, (0, 1, 2, 3)), 1e-16, 1 - 1e-16)
-    )
-
-    def draw(dist, k, boost):
-        return np.clip(dist.mean + dist.sd * z[k] + boost, 0.0, 1.0)
-
-    m = sc.managers
-    return {
-        "skill": draw(
-            m.skill,
-            0,
-            tc.training_skill_gain * training
-            + tc.hiring_skill_gain * hiring
-            + tc.function_skill_gain * has_function,
-        ),
-        "emotional_intelligence": draw(m.emotional_intelligence, 1, tc.hiring_skill_gain * hiring),
-        "proactiveness": draw(m.proactiveness, 2, 0.0),
-        "influence": draw(m.influence, 3, 0.0),
-    }
-
-
-def tenure_from_uniform(u: np.ndarray, hazard: float) -> np.ndarray:
+@formula
+def tenure_from_uniform(u, hazard):
     """Weeks a holder stays (>= 1): geometric with the weekly hazard; 'never' (2**40) if it is 0."""
     if hazard <= 0:
-        return np.full(u.shape, NEVER, dtype=np.int64)
+        return np.int64(0.0 * u + NEVER)
     if hazard >= 1:
-        return np.ones(u.shape, dtype=np.int64)
-    return 1 + np.floor(np.log1p(-u) / np.log1p(-hazard)).astype(np.int64)
+        return np.int64(0.0 * u + 1.0)
+    return 1 + np.int64(np.floor(np.log1p(-u) / np.log1p(-hazard)))
+
+
+@formula
+def trait(mean, sd, z, boost):
+    """A newcomer's trait: normal around the population mean, raised by `boost`, within [0, 1]."""
+    return np.minimum(np.maximum(mean + sd * z + boost, 0.0), 1.0)
+
+
+@formula
+def normal_at(key, entity, week, draw):
+    """`Streams.normal` for one entity, in kernels."""
+    u = uniform_at(key, entity, week, draw)
+    return _ndtri(np.minimum(np.maximum(u, 1e-16), 1 - 1e-16), 0)
+
+
+@formula
+def seat_position(
+    p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
+    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+):  # fmt: skip
+    """Seat a new holder in position `p` in `week` (-1: the first holders): traits and departure.
+
+    Traits: normal draws of the `managers` stream (entity p, draws 0-3) around the means and sds
+    in `dists` (skill, emotional intelligence, proactiveness, influence: mean, sd each).
+    """
+    f = mgr_firm[p]
+    has_function = 1.0 if function_type[f] > 0 else 0.0
+    hired = tc.hiring_skill_gain * hiring[f]
+    boost = tc.training_skill_gain * training[f] + hired + tc.function_skill_gain * has_function
+    skill[p] = trait(dists[0], dists[1], normal_at(key_managers, p, week, 0), boost)
+    emotional_intelligence[p] = trait(dists[2], dists[3], normal_at(key_managers, p, week, 1), hired)
+    proactiveness[p] = trait(dists[4], dists[5], normal_at(key_managers, p, week, 2), 0.0)
+    influence[p] = trait(dists[6], dists[7], normal_at(key_managers, p, week, 3), 0.0)
+    seated_week[p] = week
+    stay = tenure_from_uniform(pair_uniform_at(key_turnover, p, holder[p]), hazard)
+    departure_week[p] = max(week, 0) + stay
+
+
+def _seating(world):
+    """The arguments of `seat_position` that follow the position and week (streams, hazard, traits)."""
+    mgr, f, m = world.managers, world.firms, world.scenario.managers
+    dists = (
+        m.skill.mean, m.skill.sd, m.emotional_intelligence.mean, m.emotional_intelligence.sd,
+        m.proactiveness.mean, m.proactiveness.sd, m.influence.mean, m.influence.sd,
+    )  # fmt: skip
+    return (
+        world.streams.key("managers"), world.streams.key("turnover"), weekly_hazard(m.turnover_per_year),
+        tuple(float(d) for d in dists), mgr.firm, f.training, f.hiring_for_collaboration, f.function_type,
+        mgr.skill, mgr.emotional_intelligence, mgr.proactiveness, mgr.influence,
+        mgr.seated_week, mgr.departure_week, mgr.holder, world.const.turnover,
+    )  # fmt: skip
 
 
 def seat(world, positions: np.ndarray, week: int) -> None:
@@ -84,13 +124,20 @@ def seat(world, positions: np.ndarray, week: int) -> None:
     The length of stay is drawn from the `turnover` stream keyed by position and the holder's
     number, so the departures are the same in every scenario with the same turnover rate.
     """
-    mgr = world.managers
-    for name, values in new_manager_traits(world, positions, week).items():
-        getattr(mgr, name)[positions] = values
-    mgr.seated_week[positions] = week
-    hazard = weekly_hazard(world.scenario.managers.turnover_per_year)
-    u = world.streams.pair_uniform("turnover", positions, mgr.holder[positions])
-    mgr.departure_week[positions] = max(week, 0) + tenure_from_uniform(u, hazard)
+    _seat(np.ascontiguousarray(positions, dtype=np.int64), week, *_seating(world))
+
+
+@kernel
+def _seat(
+    positions, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
+    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+):  # fmt: skip
+    for i in range(positions.shape[0]):
+        seat_position(
+            positions[i], week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring,
+            function_type, skill, emotional_intelligence, proactiveness, influence, seated_week,
+            departure_week, holder, tc,
+        )  # fmt: skip
 
 
 def apply(world) -> np.ndarray:
@@ -98,35 +145,96 @@ def apply(world) -> np.ndarray:
 
     Returns the positions that changed hands this week.
     """
-    mgr, al, c, week = world.managers, world.alliances, world.coef.turnover, world.week
-    leaving = np.flatnonzero(mgr.departure_week == week)
-    if leaving.size == 0:
-        return leaving
-    mgr.holder[leaving] += 1
-    seat(world, leaving, week)
-
-    # relationships the leavers ran: running alliance slots held by those positions
-    n = world.n
-    left = np.zeros(mgr.count, dtype=bool)
-    left[leaving] = True
-    rows, cols = np.nonzero(left[al.manager[:n]] & al.member[:n])
-    if rows.size == 0:
-        return leaving
-    firm = al.firm[rows, cols]
-    handover = handover_share(world.firms.function_type[firm], c)
-    old = al.trust_ip[rows, cols]
-    new = np.minimum(restarted_trust(old, handover, c.replacement_trust), al.trust_ceiling[rows, cols])
-    al.trust_ip[rows, cols] = new
-    # counterparts' trust in the newcomer restarts too (shared among their counterparts)
-    n_other = np.maximum(al.n_partners[rows].astype(float) - 1.0, 1.0)
-    for k in range(al.max_partners):
-        other = al.member[rows, k] & (k != cols)
-        if other.any():
-            r = rows[other]
-            cur = al.trust_ip[r, k]
-            target = restarted_trust(cur, handover[other], c.replacement_trust)
-            al.trust_ip[r, k] = np.clip(cur + (target - cur) / n_other[other], 0.0, al.trust_ceiling[r, k])
-    np.multiply.at(al.familiarity, rows, 1.0 - c.familiarity_loss * (1.0 - handover))
-    np.add.at(al.manager_changes, rows, 1)
-    world.events.log(week, world.ids(rows), "manager_left", slot=cols, value=new)
+    al, events = world.alliances, world.events
+    leaving, at = _weekly(
+        world.n, world.week, al.alliance_id, al.member, al.manager, al.firm, al.n_partners, al.trust_ip,
+        al.trust_ceiling, al.familiarity, al.manager_changes, events.buffers(world.n * al.max_partners),
+        events.count, *_seating(world),
+    )  # fmt: skip
+    events.commit(at)
     return leaving
+
+
+@kernel
+def _weekly(
+    n, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity, manager_changes,
+    events, at, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
+    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+):  # fmt: skip
+    count = 0
+    for p in range(departure_week.shape[0]):
+        if departure_week[p] == week:
+            count += 1
+    leaving = np.empty(count, dtype=np.int64)
+    if count == 0:
+        return leaving, at
+    # relationships the leavers ran: running alliance slots held by the positions leaving now
+    for r in range(n):
+        for k in range(member.shape[1]):
+            if member[r, k] and departure_week[manager[r, k]] == week:
+                at = restart_row(
+                    r, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity,
+                    manager_changes, departure_week, function_type, tc, events, at,
+                )  # fmt: skip
+                break
+    i = 0
+    for p in range(departure_week.shape[0]):
+        if departure_week[p] == week:
+            leaving[i] = p
+            i += 1
+            holder[p] += 1
+            seat_position(
+                p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
+                skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder,
+                tc,
+            )  # fmt: skip
+    return leaving, at
+
+
+@formula
+def restart_row(
+    r, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity, manager_changes,
+    departure_week, function_type, tc, events, at,
+):  # fmt: skip
+    """Restart the relationships of running row `r` whose managers leave in `week`.
+
+    Each leaving slot's trust restarts (`restarted_trust`, within its ceiling) and is logged; then
+    each counterpart's trust in the newcomer moves 1 / (partners - 1) of the way to its restart
+    (several leavers in one alliance: each counterpart slot follows the last other leaver in slot
+    order, starting from the trust after the leavers' own restarts); familiarity loses its share
+    once per leaver, in slot order.
+    """
+    last_slot = -1
+    last_handover = 0.0
+    prev_slot = -1
+    prev_handover = 0.0
+    for k in range(member.shape[1]):
+        if member[r, k] and departure_week[manager[r, k]] == week:
+            handover = handover_share(function_type[firm[r, k]], tc)
+            new = np.minimum(restarted_trust(trust_ip[r, k], handover, tc.replacement_trust), ceiling[r, k])
+            trust_ip[r, k] = new
+            at = record(events, at, week, alliance_id[r], LEFT, k, new)
+            prev_slot, prev_handover = last_slot, last_handover
+            last_slot, last_handover = k, handover
+    if last_slot < 0:
+        return at
+    # counterparts' trust in the newcomer restarts too (shared among their counterparts)
+    n_other = max(float(n_partners[r]) - 1.0, 1.0)
+    for k in range(member.shape[1]):
+        if not member[r, k]:
+            continue
+        if last_slot != k:
+            handover = last_handover
+        elif prev_slot >= 0:
+            handover = prev_handover
+        else:
+            continue
+        cur = trust_ip[r, k]
+        target = restarted_trust(cur, handover, tc.replacement_trust)
+        trust_ip[r, k] = np.minimum(np.maximum(cur + (target - cur) / n_other, 0.0), ceiling[r, k])
+    for k in range(member.shape[1]):
+        if member[r, k] and departure_week[manager[r, k]] == week:
+            handover = handover_share(function_type[firm[r, k]], tc)
+            familiarity[r] *= 1.0 - tc.familiarity_loss * (1.0 - handover)
+            manager_changes[r] += 1
+    return at
