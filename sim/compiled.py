@@ -15,9 +15,12 @@ run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
   with scalars. Its body must therefore be written with operations that both numpy and numba
   understand (`np.minimum`/`np.maximum` rather than `np.clip`, `np.power` rather than `**` with a
   computed exponent).
-* `constants(section)`: a scenario section (pydantic) as a NamedTuple of its numeric fields, the
-  form in which kernels read coefficients and governance settings (attribute access works the
-  same on both, so a formula's `coef.x` reads either).
+* `constants(section)`: a scenario section (pydantic) as a one-row numpy record array of its
+  numeric fields, the form in which kernels take coefficients and settings. A kernel reads the
+  row (`c = c[0]`) and then `c.x`, exactly as Python code reads `coef.x` on the pydantic section,
+  so a formula's `coef.x` works on both. (A record array rather than a NamedTuple: numba types
+  an array argument in C, ten times faster than a tuple, and its dtype is the same in every
+  process, so the on-disk cache is found again.)
 
 Transcendental functions in compiled code (exp, log, log1p, pow) are the C library's, which are
 correctly rounded in almost every case and do not depend on which SIMD instructions the processor
@@ -28,11 +31,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import namedtuple
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin
 
 import numba
+import numpy as np
 from numba.extending import register_jitable
 
 __all__ = ["kernel", "formula", "constants", "cache_dir", "numba"]
@@ -72,7 +75,8 @@ def formula(fn):
     return register_jitable(error_model="numpy")(fn)
 
 
-_TUPLE_TYPES: dict[type, type] = {}
+_DTYPES: dict[type, np.dtype] = {}
+_KINDS = {float: np.float64, int: np.int64, bool: np.bool_}
 
 
 def _numeric_kind(annotation) -> type | None:
@@ -82,23 +86,17 @@ def _numeric_kind(annotation) -> type | None:
     return annotation if annotation in (float, int, bool) else None
 
 
-def constants(section: Any):
-    """A NamedTuple of the numeric fields (float, int, bool) of a pydantic section.
+def constants(section: Any) -> np.ndarray:
+    """The numeric fields (float, int, bool) of a pydantic section as a one-row record array.
 
     Fields of other types (strings, nested sections) are left out: kernels get those as their
-    own arguments. The tuple type is made once per section class, so numba compiles each kernel
-    once whatever the values.
+    own arguments. The dtype is made once per section class, so numba compiles each kernel once
+    whatever the values.
     """
     cls = type(section)
-    fields = cls.model_fields
-    kinds = {name: _numeric_kind(f.annotation) for name, f in fields.items()}
-    names = [name for name, kind in kinds.items() if kind is not None]
-    tuple_type = _TUPLE_TYPES.get(cls)
-    if tuple_type is None:
-        tuple_type = _TUPLE_TYPES[cls] = namedtuple(f"{cls.__name__}Constants", names)
-    values = []
-    for name in names:
-        v = getattr(section, name)
-        kind = kinds[name]
-        values.append(float(v) if kind is float else int(v) if kind is int else bool(v))
-    return tuple_type(*values)
+    dtype = _DTYPES.get(cls)
+    if dtype is None:
+        kinds = {name: _numeric_kind(f.annotation) for name, f in cls.model_fields.items()}
+        dtype = _DTYPES[cls] = np.dtype([(name, _KINDS[k]) for name, k in kinds.items() if k is not None])
+    return np.array([tuple(getattr(section, name) for name in dtype.names)], dtype=dtype)
+

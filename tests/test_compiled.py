@@ -12,6 +12,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -53,23 +57,56 @@ def reference_pair_uniform(key: int, first: int, second: int) -> float:
 def test_constants_hold_every_numeric_field_typed_as_the_schema_says():
     scenario = load_scenario("configs/baseline.yaml")
     gov = constants(scenario.governance)
-    assert gov.meeting_interval_weeks == 4 and isinstance(gov.meeting_interval_weeks, int)
-    assert isinstance(gov.steering_committee, bool) and gov.steering_committee is False
-    assert isinstance(gov.role_clarity, float) and gov.role_clarity == 0.5
-    assert not hasattr(gov, "meeting_mode")  # strings are the kernels' callers' business
+    assert gov.shape == (1,)
+    row = gov[0]
+    assert row["meeting_interval_weeks"] == 4 and gov.dtype["meeting_interval_weeks"] == np.int64
+    assert gov.dtype["steering_committee"] == np.bool_ and not row["steering_committee"]
+    assert gov.dtype["role_clarity"] == np.float64 and row["role_clarity"] == 0.5
+    assert "meeting_mode" not in gov.dtype.names  # strings are the kernels' callers' business
     c = scenario.coefficients.friction
     frozen = constants(c)
-    assert frozen._fields == tuple(
+    assert frozen.dtype.names == tuple(
         name for name, value in c.model_dump().items() if isinstance(value, (int, float))
     )
-    assert all(getattr(frozen, name) == getattr(c, name) for name in frozen._fields)
+    assert all(frozen[0][name] == getattr(c, name) for name in frozen.dtype.names)
 
 
-def test_constants_of_one_section_class_share_one_tuple_type():
+def test_constants_of_one_section_class_share_one_dtype():
     a = constants(load_scenario("configs/baseline.yaml").governance)
     b = constants(load_scenario("configs/designs/best_practice.yaml").governance)
-    assert type(a) is type(b)
-    assert a != b
+    assert a.dtype == b.dtype
+    assert a.tobytes() != b.tobytes()
+
+
+@kernel
+def _read_constants(c):
+    c = c[0]
+    return c.meeting_interval_weeks * c.role_clarity + c.steering_committee
+
+
+def test_kernels_read_constants_by_name_as_python_reads_the_section():
+    gov = load_scenario("configs/designs/best_practice.yaml").governance
+    expected = gov.meeting_interval_weeks * gov.role_clarity + gov.steering_committee
+    assert _read_constants(constants(gov)) == expected
+
+
+def test_a_fresh_process_finds_the_compiled_kernels_on_disk(tmp_path):
+    """The cache is keyed by types that are the same in every process, so nothing recompiles."""
+    script = (
+        "from sim import AllianceModel\n"
+        "from sim.mechanisms import friction\n"
+        "AllianceModel(rng=1, formation__n_alliances=20, firms__count=40,\n"
+        "              simulation__horizon_weeks=60).run()\n"
+        "stats = friction._weekly.stats\n"
+        "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n"
+    )
+    env = {**os.environ, "ALLIANCE_SIM_CACHE": str(tmp_path)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    run = [sys.executable, "-c", script]
+    first = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split()
+    second = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split()
+    assert first == ["0", "1"]  # compiled and saved
+    assert second == ["1", "0"]  # loaded, not compiled
 
 
 # =========================================================================== cache folder

@@ -75,7 +75,8 @@ def apply(world) -> None:
     if n == 0:
         return
     c = world.const.contribution
-    deterrence = float(deterrence_factor(world.scenario.governance.review_interval_weeks, c))
+    interval = world.scenario.governance.review_interval_weeks
+    deterrence = float(deterrence_factor(interval, world.coef.contribution))
     _weekly(
         n, world.week, world.streams.key("contribution"), al.alliance_id, al.phase, al.kind, al.member,
         al.manager, world.managers.influence, al.incentives, al.consistency, al.risk_tolerance, al.propensity,
@@ -88,6 +89,7 @@ def _weekly(
     n, week, key, alliance_id, phase, kind, member, manager, influence, incentives, consistency, risk,
     propensity, trust, effort_col, opportunistic, undetected, deterrence, c,
 ):  # fmt: skip
+    c = c[0]
     slots = member.shape[1]
     working = False  # no partner at work anywhere: nothing changes this week
     for r in range(n):

@@ -80,7 +80,7 @@ def apply(world) -> None:
     if n == 0:
         return
     c = world.const.friction
-    ambiguity = role_ambiguity(gov.role_clarity, gov.charter, c.charter_ambiguity_cut)
+    ambiguity = role_ambiguity(gov.role_clarity, gov.charter, world.coef.friction.charter_ambiguity_cut)
     events = world.events
     at = _weekly(
         n, world.week, world.streams.key("friction"), al.alliance_id, al.cultural_distance, al.familiarity,
@@ -96,6 +96,7 @@ def _weekly(
     n, week, key, alliance_id, distance, familiarity, hidden, open_issues, open_age, issues_raised,
     member, trust_org, trust_ip, ceiling, ambiguity, c, tc, events, at,
 ):  # fmt: skip
+    c, tc = c[0], tc[0]
     for r in range(n):
         felt = effective_distance(distance[r], familiarity[r], c.familiarity_discount)
         rate = issue_rate(felt, ambiguity, c)

@@ -15,24 +15,28 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from sim.compiled import formula, kernel
-from sim.state import FUNCTION_TYPES
 
 
-def spread_share(function_type: np.ndarray, coef) -> np.ndarray:
-    table = np.array([getattr(coef, f"spread_{name}") for name in FUNCTION_TYPES])
-    return table[function_type]
+@formula
+def spread_share(function_type, coef):
+    """Share of lessons a firm keeps and spreads, by its alliance function type (FUNCTION_TYPES)."""
+    return (
+        coef.spread_none * (function_type == 0)
+        + coef.spread_central_function * (function_type == 1)
+        + coef.spread_center_of_excellence * (function_type == 2)
+        + coef.spread_community_of_practice * (function_type == 3)
+    )
 
 
-def capability_range(function_type: np.ndarray, coef) -> tuple[np.ndarray, np.ndarray]:
+@formula
+def capability_range(function_type, coef):
     """Capability without experience (`base`) and the most experience can bring (`cap_max`)."""
-    has = np.asarray(function_type) > 0
-    base = np.where(has, coef.function_base_capability, 0.0)
-    cap_max = np.where(has, coef.capability_max_function, coef.capability_max_none)
+    has = function_type > 0
+    base = coef.function_base_capability * has
+    cap_max = coef.capability_max_function * has + coef.capability_max_none * (1 - has)
     return base, np.maximum(cap_max, base)
 
 
@@ -43,40 +47,28 @@ def grown_capability(experience_years, base, cap_max, scale_years):
 
 
 def capability(experience_years: np.ndarray, function_type: np.ndarray, coef) -> np.ndarray:
-    base, cap_max = capability_range(function_type, coef)
+    base, cap_max = capability_range(np.asarray(function_type), coef)
     return grown_capability(np.asarray(experience_years), base, cap_max, coef.experience_scale_years)
-
-
-_ALL_TYPES = np.arange(len(FUNCTION_TYPES))
-
-
-@lru_cache(maxsize=8)
-def _by_function_type(coef) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Spread share, base capability and capability max of each function type (coef: NamedTuple)."""
-    return (spread_share(_ALL_TYPES, coef), *capability_range(_ALL_TYPES, coef))
 
 
 def apply(world) -> None:
     """A week of experience for every firm (and its capability); managers grow into the job."""
-    f, c, mgr = world.firms, world.const.learning, world.managers
-    spread, base, cap_max = _by_function_type(c)
+    f, mgr = world.firms, world.managers
     _weekly(
-        f.experience_years, f.capability, f.active_alliances, f.function_type, spread, base, cap_max,
-        mgr.skill, c.experience_scale_years, c.manager_skill_per_year,
-    )  # fmt: skip
+        f.experience_years, f.capability, f.active_alliances, f.function_type, mgr.skill, world.const.learning
+    )
 
 
 @kernel
-def _weekly(
-    experience_years, capability_col, active_alliances, function_type, spread, base, cap_max,
-    skill, scale_years, skill_per_year,
-):  # fmt: skip
+def _weekly(experience_years, capability_col, active_alliances, function_type, skill, c):
+    c = c[0]
     for i in range(experience_years.shape[0]):
         t = function_type[i]
-        experience_years[i] += active_alliances[i] * spread[t] / 52.0
-        capability_col[i] = grown_capability(experience_years[i], base[t], cap_max[t], scale_years)
+        experience_years[i] += active_alliances[i] * spread_share(t, c) / 52.0
+        base, cap_max = capability_range(t, c)
+        capability_col[i] = grown_capability(experience_years[i], base, cap_max, c.experience_scale_years)
     for j in range(skill.shape[0]):
-        skill[j] += (1.0 - skill[j]) * skill_per_year / 52.0
+        skill[j] += (1.0 - skill[j]) * c.manager_skill_per_year / 52.0
 
 
 def record_partnership(world, rows: np.ndarray) -> None:

@@ -46,7 +46,7 @@ def apply(world) -> None:
         return
     events = world.events
     at = _advance(
-        n, world.week, world.const.formation.invest_weeks, al.alliance_id, al.phase, al.phase_until,
+        n, world.week, world.scenario.formation.invest_weeks, al.alliance_id, al.phase, al.phase_until,
         al.operate_weeks, al.realized_operating, events.buffers(2 * n), events.count,
     )  # fmt: skip
     events.commit(at)

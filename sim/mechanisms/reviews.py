@@ -124,16 +124,16 @@ def review(world) -> None:
     al, n = world.alliances, world.n
     if n == 0:
         return
-    const, events = world.const, world.events
+    coef, events = world.coef, world.events
     ending = np.empty((5, n), dtype=np.int64)
     at, ended = _review(
-        n, world.week, world.streams.key("reviews"), const.governance.review_interval_weeks,
+        n, world.week, world.streams.key("reviews"), world.scenario.governance.review_interval_weeks,
         al.alliance_id, al.start_week, al.term_weeks, al.phase, al.phase_until, al.operate_weeks,
         al.restructures, al.betrayals, al.drift_week, al.member, al.manager, world.managers.proactiveness,
         al.undetected_weeks, al.trust_org, al.trust_ip, al.trust_ceiling, al.betrayed_week,
-        al.realized, al.realized_operating, al.expected_rate, al.expected_total, const.reviews,
-        const.contribution.detection_per_review, const.trust.betrayal_drop, const.trust.betrayal_ceiling,
-        const.shocks.drift_window_weeks, const.value.min_objective,
+        al.realized, al.realized_operating, al.expected_rate, al.expected_total, world.const.reviews,
+        coef.contribution.detection_per_review, coef.trust.betrayal_drop, coef.trust.betrayal_ceiling,
+        coef.shocks.drift_window_weeks, coef.value.min_objective,
         ending, events.buffers(n * (3 * al.max_partners + 2)), events.count,
     )  # fmt: skip
     events.commit(at)
@@ -145,13 +145,13 @@ def weekly_checks(world) -> None:
     al, n = world.alliances, world.n
     if n == 0:
         return
-    const, events = world.const, world.events
+    events = world.events
     ending = np.empty((5, n), dtype=np.int64)
     at, ended = _weekly_checks(
         n, world.week, al.alliance_id, al.active, al.start_week, al.term_weeks, al.phase, al.operate_weeks,
         al.restructures, al.drift_week, al.member, al.trust_org, al.betrayed_week, al.realized,
-        al.realized_operating, al.expected_rate, al.expected_total, const.reviews,
-        const.shocks.drift_window_weeks, ending, events.buffers(n), events.count,
+        al.realized_operating, al.expected_rate, al.expected_total, world.const.reviews,
+        world.coef.shocks.drift_window_weeks, ending, events.buffers(n), events.count,
     )  # fmt: skip
     events.commit(at)
     _end(world, ending, ended)
@@ -198,6 +198,7 @@ def _review(
     c, detection_per_review, betrayal_drop, betrayal_ceiling, drift_window_weeks, min_objective,
     ending, events, at,
 ):  # fmt: skip
+    c = c[0]
     slots = member.shape[1]
     ratio = np.empty(slots)
     sat = np.empty(slots)
@@ -324,6 +325,7 @@ def _weekly_checks(
     member, trust_org, betrayed_week, realized, realized_operating, expected_rate, expected_total,
     c, drift_window_weeks, ending, events, at,
 ):  # fmt: skip
+    c = c[0]
     ended = 0
     for r in range(n):
         if not active[r]:

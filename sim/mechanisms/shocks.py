@@ -107,6 +107,7 @@ def _clinics(
     rows, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
     realized_operating, c, events, at,
 ):  # fmt: skip
+    c = c[0]
     for i in range(rows.shape[0]):
         at = clinic_row(
             rows[i], week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
@@ -117,7 +118,7 @@ def _clinics(
 
 def apply(world) -> None:
     """Periodic clinics, then this week's shocks."""
-    al, n, gov, env = world.alliances, world.n, world.scenario.governance, world.const.environment
+    al, n, gov, env = world.alliances, world.n, world.scenario.governance, world.scenario.environment
     if n == 0:
         return
     events = world.events
@@ -126,7 +127,7 @@ def apply(world) -> None:
     at = _weekly(
         n, world.week, world.streams.key("shocks"), interval,
         weekly_probability(env.shock_rate_per_year), weekly_probability(env.market_shock_rate_per_year),
-        env.shock_severity, env.market_shock_severity, world.const.friction.per_risk_mismatch,
+        env.shock_severity, env.market_shock_severity, world.coef.friction.per_risk_mismatch,
         al.alliance_id, al.start_week, al.member, al.clinic_coverage, al.trust_org, al.trust_ip,
         al.trust_ceiling, al.realized, al.realized_operating, al.shocks, al.risk_tolerance, al.risk_mismatch,
         al.open_issues, al.open_age, al.issues_raised, al.complementarity, al.drift_week,
@@ -142,6 +143,7 @@ def _weekly(
     realized_operating, shocks, risk_tolerance, risk_mismatch, open_issues, open_age, issues_raised,
     complementarity, drift_week, c, events, at,
 ):  # fmt: skip
+    c = c[0]
     # a market-wide shock hits every running alliance with one severity
     market = uniform_at(key, -1, week, 0) < p_market
     sev_market = severity_from_uniform(uniform_at(key, -1, week, 1), mean_market) if market else 0.0

@@ -132,6 +132,7 @@ def _seat(
     positions, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
     skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
 ):  # fmt: skip
+    tc = tc[0]
     for i in range(positions.shape[0]):
         seat_position(
             positions[i], week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring,
@@ -161,6 +162,7 @@ def _weekly(
     events, at, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
     skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
 ):  # fmt: skip
+    tc = tc[0]
     count = 0
     for p in range(departure_week.shape[0]):
         if departure_week[p] == week:

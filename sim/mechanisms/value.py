@@ -90,12 +90,12 @@ def apply(world) -> None:
         return
     c = world.const.value
     rigidity = rigidity_penalty(
-        world.scenario.governance.role_clarity, world.const.friction.rigidity_value_cost
+        world.scenario.governance.role_clarity, world.coef.friction.rigidity_value_cost
     )
     _weekly(
         n, al.phase, al.member, al.effort, al.trust_org, al.firm, world.firms.capability, al.complementarity,
         al.open_issues, al.opportunistic, al.realized, al.realized_operating,
-        float(rigidity), world.const.contribution.appropriation, c,
+        float(rigidity), world.coef.contribution.appropriation, c,
     )  # fmt: skip
 
 
@@ -104,6 +104,7 @@ def _weekly(
     n, phase, member, effort, trust_org, firm, capability, complementarity, open_issues, opportunistic,
     realized, realized_operating, rigidity, appropriation, c,
 ):  # fmt: skip
+    c = c[0]
     slots = member.shape[1]
     for r in range(n):
         if phase[r] == INVEST:
