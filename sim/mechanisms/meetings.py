@@ -18,64 +18,112 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
 
+IN_PERSON_EVENT = EVENT_CODE["meeting_in_person"]
+VIRTUAL_EVENT = EVENT_CODE["meeting_virtual"]
+IN_PERSON, VIRTUAL, MIXED = 0, 1, 2  # governance.meeting_mode as the kernel gets it
+MODES = {"in_person": IN_PERSON, "virtual": VIRTUAL, "mixed": MIXED}
 
-def is_due(weeks_since_start: np.ndarray, interval: int) -> np.ndarray:
+
+@formula
+def is_due(weeks_since_start, interval):
     """A meeting is due every `interval` weeks after launch (not in the launch week itself)."""
     return (weeks_since_start > 0) & (weeks_since_start % interval == 0)
 
 
-def is_in_person(meeting_number: np.ndarray, mode: str, in_person_share: float) -> np.ndarray:
-    """Whether the meeting with this 0-based number is held in person.
+@formula
+def mixed_in_person(meeting_number, in_person_share):
+    """Mixed mode: meeting k (0-based) is in person when floor((k + 1) * share) > floor(k * share),
+    which spreads in-person meetings evenly."""
+    return np.floor((meeting_number + 1) * in_person_share) > np.floor(meeting_number * in_person_share)
 
-    Mixed mode spreads in-person meetings evenly: meeting k is in person when
-    floor((k + 1) * share) > floor(k * share).
-    """
+
+def is_in_person(meeting_number: np.ndarray, mode: str, in_person_share: float) -> np.ndarray:
+    """Whether the meeting with this 0-based number is held in person (arrays; see `mixed_in_person`)."""
     k = np.asarray(meeting_number)
     if mode == "in_person":
         return np.ones(k.shape, dtype=bool)
     if mode == "virtual":
         return np.zeros(k.shape, dtype=bool)
-    return np.floor((k + 1) * in_person_share) > np.floor(k * in_person_share)
+    return mixed_in_person(k, in_person_share)
 
 
 def mode_weight(in_person: np.ndarray, virtual_weight: float) -> np.ndarray:
-    """What a meeting builds relative to one in person."""
+    """What a meeting builds relative to one in person (arrays; kernels pick 1 or virtual_weight)."""
     return np.where(in_person, 1.0, virtual_weight)
+
+
+@formula
+def meeting_quality(skill, emotional_intelligence):
+    """A manager's contribution to a meeting: the mean of collaboration skill and emotional intelligence."""
+    return 0.5 * (skill + emotional_intelligence)
 
 
 def apply(world) -> None:
     """Hold the meetings due this week."""
-    al, c, gov, week, n = world.alliances, world.coef.meetings, world.scenario.governance, world.week, world.n
-    rows = np.flatnonzero(is_due(week - al.start_week[:n], gov.meeting_interval_weeks))
-    if rows.size == 0:
+    al, n, gov = world.alliances, world.n, world.scenario.governance
+    if n == 0:
         return
-    ids = world.ids(rows)
-    in_person = is_in_person(al.meetings_held[rows], gov.meeting_mode, gov.mixed_in_person_share)
-    w = mode_weight(in_person, c.virtual_weight)[:, None]
-    member = al.member[rows]
-    team = world.team
-    quality = 0.5 * (team.skill[rows] + team.emotional_intelligence[rows])
-    trust_mech.apply_to(
-        al,
-        rows,
-        member,
-        org_push=c.organisational_gain * w,
-        ip_push=c.interpersonal_gain * w * (0.5 + quality),
-    )
-    al.familiarity[rows] += c.familiarity_gain * w[:, 0] * (1.0 - al.familiarity[rows])
-    al.meetings_held[rows] += 1
+    mgr, events = world.managers, world.events
+    g = world.const.governance
+    at = _weekly(
+        n, world.week, al.alliance_id, al.start_week, al.meetings_held, al.familiarity,
+        al.member, al.manager, mgr.skill, mgr.emotional_intelligence,
+        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating,
+        world.meeting_today, world.meeting_surface,
+        g.meeting_interval_weeks, MODES[gov.meeting_mode], g.mixed_in_person_share,
+        world.const.meetings, events.buffers(n), events.count,
+    )  # fmt: skip
+    events.commit(at)
 
-    # what the meeting does to this week's issue flow (submodel resolution)
-    world.meeting_today[rows] = True
-    world.meeting_surface[rows] = np.where(in_person, c.surface_in_person, c.surface_virtual)
 
-    # the cost of meeting, to every partner
-    cost = np.where(member, np.where(in_person, c.cost_in_person, c.cost_virtual)[:, None], 0.0)
-    al.realized[rows] -= cost
-    al.realized_operating[rows] -= cost
+@kernel
+def _weekly(
+    n, week, alliance_id, start_week, held, familiarity, member, manager, skill, ei,
+    trust_org, trust_ip, ceiling, realized, realized_operating, meeting_today, meeting_surface,
+    interval, mode, share, c, events, at,
+):  # fmt: skip
+    for r in range(n):
+        if not is_due(week - start_week[r], interval):
+            continue
+        if mode == IN_PERSON:
+            in_person = True
+        elif mode == VIRTUAL:
+            in_person = False
+        else:
+            in_person = mixed_in_person(held[r], share)
+        w = 1.0 if in_person else c.virtual_weight
+        org_push = c.organisational_gain * w
+        ip_gain = c.interpersonal_gain * w
+        cost = c.cost_in_person if in_person else c.cost_virtual
+        # per partner slot (in one pass): trust built, the meeting's cost paid
+        total_ip = 0.0
+        used = 0
+        for k in range(member.shape[1]):
+            if member[r, k]:
+                m = manager[r, k]
+                top = ceiling[r, k]
+                trust_org[r, k] = trust_mech.build(trust_org[r, k], org_push, top)
+                ip = trust_mech.build(trust_ip[r, k], ip_gain * (0.5 + meeting_quality(skill[m], ei[m])), top)
+                trust_ip[r, k] = ip
+                total_ip += ip
+                used += 1
+                realized[r, k] -= cost
+                realized_operating[r, k] -= cost
+            else:
+                trust_org[r, k] = 0.0
+                trust_ip[r, k] = 0.0
+        familiarity[r] += c.familiarity_gain * w * (1.0 - familiarity[r])
+        held[r] += 1
 
-    mean_ip = al.slot_mean(al.trust_ip[rows], member)
-    world.events.log(week, ids[in_person], "meeting_in_person", value=mean_ip[in_person])
-    world.events.log(week, ids[~in_person], "meeting_virtual", value=mean_ip[~in_person])
+        # what the meeting does to this week's issue flow (submodel resolution)
+        meeting_today[r] = True
+        meeting_surface[r] = c.surface_in_person if in_person else c.surface_virtual
+
+        mean_ip = total_ip / max(used, 1)  # (as trust_mech.row_mean)
+        code = IN_PERSON_EVENT if in_person else VIRTUAL_EVENT
+        at = record(events, at, week, alliance_id[r], code, -1, mean_ip)
+    return at

@@ -30,10 +30,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.compiled import formula, kernel
+from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
-from sim.mechanisms.friction import add_open
-from sim.randomness import binomial_from_uniform
+from sim.mechanisms.friction import open_row
+from sim.mechanisms.meetings import is_due
+from sim.randomness import binomial_at, uniform_at
 from sim.state import AllianceTable
+
+RAISED = EVENT_CODE["issues_raised"]
+STEERING = EVENT_CODE["steering_committee"]
+ESCALATED = EVENT_CODE["issues_escalated"]
+RESOLVED = EVENT_CODE["issues_resolved"]
 
 
 def mode_factor(mode: str, coef) -> float:
@@ -44,6 +52,7 @@ def mode_factor(mode: str, coef) -> float:
     }[mode]
 
 
+@formula
 def people_score(skill, ei, proactiveness, capability, coef):
     """The part of the resolution score from the people and the firms, each term centred on 0.5."""
     return (
@@ -54,10 +63,17 @@ def people_score(skill, ei, proactiveness, capability, coef):
     )
 
 
+@formula
+def channel_chance(score, base, factor, max_probability):
+    """Chance that one open issue is resolved through a channel: base * mode factor * (1 + score),
+    clipped to [0, max_probability]."""
+    return np.minimum(np.maximum(base * factor * (1.0 + score), 0.0), max_probability)
+
+
 def resolution_chance(score, mode: str, coef, base: float | None = None) -> np.ndarray:
     """Chance that one open issue is resolved through a channel with this base, given the score."""
     b = coef.base_at_meeting if base is None else base
-    return np.clip(b * mode_factor(mode, coef) * (1.0 + score), 0.0, coef.max_probability)
+    return channel_chance(score, b, mode_factor(mode, coef), coef.max_probability)
 
 
 def resolution_probability(
@@ -80,7 +96,8 @@ def team_score(team, member: np.ndarray, coef) -> np.ndarray:
     )
 
 
-def combine(*chances) -> np.ndarray:
+@formula
+def combine(*chances):
     """Chance that at least one of several independent channels succeeds."""
     miss = 1.0
     for p in chances:
@@ -90,62 +107,107 @@ def combine(*chances) -> np.ndarray:
 
 def apply(world) -> None:
     """This week's surfacing, resolution (all channels together), escalation and ageing."""
-    al, c, gov, week, n = (
-        world.alliances,
-        world.coef.resolution,
-        world.scenario.governance,
-        world.week,
-        world.n,
-    )
+    al, n, gov = world.alliances, world.n, world.scenario.governance
     if n == 0:
         return
-    ids = world.ids()
-    u = world.streams.uniform_block("resolution", ids, week, (0, 1))
-    team = world.team
-    member = al.member[:n]
-    meeting = world.meeting_today[:n]
+    c, mgr, events = world.const.resolution, world.managers, world.events
+    mode = gov.conflict_resolution
+    at = _weekly(
+        n, world.week, world.streams.key("resolution"), al.alliance_id, al.start_week,
+        al.hidden_issues, al.open_issues, al.open_age, al.issues_raised, al.issues_resolved,
+        al.member, al.manager, al.firm, mgr.skill, mgr.emotional_intelligence, mgr.proactiveness,
+        world.firms.capability, al.trust_org, al.trust_ceiling,
+        world.meeting_today, world.meeting_surface,
+        mode_factor(mode, c), gov.steering_committee, gov.steering_interval_weeks,
+        mode == "escalation", mode == "collaborative", c, world.const.trust.erosion_to_growth,
+        events.buffers(4 * n), events.count,
+    )  # fmt: skip
+    events.commit(at)
 
-    # 1. surfacing
-    pro = al.slot_mean(team.proactiveness, member)
-    p_surface = combine(c.proactive_surface_per_week * pro, world.meeting_surface[:n])
-    raised = binomial_from_uniform(u[1], al.hidden_issues[:n], p_surface)
-    if raised.any():
-        al.hidden_issues[:n] -= raised
-        add_open(al, slice(0, n), raised)
-        world.events.log(week, ids[raised > 0], "issues_raised", value=raised[raised > 0])
 
-    # 2. resolution
-    open_now = al.open_issues[:n]
-    if open_now.any():
-        mode = gov.conflict_resolution
-        score = team.score + c.trust_weight * (al.slot_mean(al.trust_org[:n], member) - 0.5)
-        p_team = resolution_chance(score, mode, c)
-        channels = [np.where(meeting, p_team, 0.0), c.day_to_day_share * p_team]
-        if gov.steering_committee:
-            age = week - al.start_week[:n]
-            due = (age > 0) & (age % gov.steering_interval_weeks == 0)
-            if due.any():
-                channels.append(np.where(due, resolution_chance(score, mode, c, c.steering_committee), 0.0))
-                world.events.log(week, ids[due], "steering_committee", value=open_now[due])
-        if gov.conflict_resolution == "escalation":
-            escalated = (al.open_age[:n] > c.escalation_age_weeks) & (open_now > 0)
-            if escalated.any():
-                rows = np.flatnonzero(escalated)
-                world.events.log(week, ids[rows], "issues_escalated", value=open_now[rows])
-                push = (c.trust_per_escalation * open_now[rows])[:, None]
-                trust_mech.apply_to(
-                    al, rows, member[rows], org_push=push, erode_ratio=world.coef.trust.erosion_to_growth
-                )
-                channels.append(np.where(escalated, c.escalation_resolve, 0.0))
-        solved = binomial_from_uniform(u[0], open_now, combine(*channels))
-        if solved.any():
-            al.open_issues[:n] -= solved
-            al.issues_resolved[:n] += solved
-            done = np.flatnonzero(solved)
-            world.events.log(week, ids[done], "issues_resolved", value=solved[done])
-            if gov.conflict_resolution == "collaborative":
-                push = (c.trust_per_joint_resolution * solved[done])[:, None]
-                trust_mech.apply_to(al, done, member[done], org_push=push)
+@kernel
+def _weekly(
+    n, week, key, alliance_id, start_week, hidden, open_issues, open_age, issues_raised, issues_resolved,
+    member, manager, firm, skill, ei, proactiveness, capability, trust_org, ceiling,
+    meeting_today, meeting_surface, factor, steering, steering_interval, escalation, collaborative,
+    c, erode_ratio, events, at,
+):  # fmt: skip
+    # 1. surfacing, drawn for every row first: whether any issue came into the open anywhere, or
+    # any is open anywhere, decides what the rest of the week does to every row
+    raised = np.empty(n, dtype=np.int64)
+    any_raised = False
+    any_open = False
+    for r in range(n):
+        raised[r] = 0
+        if hidden[r] > 0:  # (no hidden issues: none to raise, whatever the chance)
+            pro = 0.0  # the managers' mean proactiveness
+            used = 0
+            for k in range(member.shape[1]):
+                if member[r, k]:
+                    pro += proactiveness[manager[r, k]]
+                    used += 1
+            pro = pro / max(used, 1)
+            p_surface = combine(c.proactive_surface_per_week * pro, meeting_surface[r])
+            raised[r] = binomial_at(uniform_at(key, alliance_id[r], week, 1), hidden[r], p_surface)
+        any_raised = any_raised or raised[r] > 0
+        any_open = any_open or open_issues[r] + raised[r] > 0
 
-    # 4. ageing
-    al.open_age[:n] = np.where(al.open_issues[:n] > 0, al.open_age[:n] + 1.0, 0.0)
+    for r in range(n):
+        if any_raised:  # (as before: every row's mean age is re-weighted in such a week)
+            hidden[r] -= raised[r]
+            open_row(open_issues, open_age, issues_raised, r, raised[r])
+            if raised[r] > 0:
+                at = record(events, at, week, alliance_id[r], RAISED, -1, raised[r])
+
+        # 2. resolution: the week's channels together (no open issues: nothing to resolve or
+        # escalate, but a steering committee that is due still meets)
+        open_now = open_issues[r]
+        if any_open:
+            due = steering and is_due(week - start_week[r], steering_interval)
+            if due:
+                at = record(events, at, week, alliance_id[r], STEERING, -1, open_now)
+            if open_now > 0:
+                # the score: people_score of the slot means of the managers' and firms' traits
+                # (summed in slot order), plus the trust term
+                s_skill = 0.0
+                s_ei = 0.0
+                s_pro = 0.0
+                s_cap = 0.0
+                s_trust = 0.0
+                used = 0
+                for k in range(member.shape[1]):
+                    if member[r, k]:
+                        m = manager[r, k]
+                        s_skill += skill[m]
+                        s_ei += ei[m]
+                        s_pro += proactiveness[m]
+                        s_cap += capability[firm[r, k]]
+                        s_trust += trust_org[r, k]
+                        used += 1
+                used = max(used, 1)
+                score = people_score(s_skill / used, s_ei / used, s_pro / used, s_cap / used, c)
+                score += c.trust_weight * (s_trust / used - 0.5)
+                p_team = channel_chance(score, c.base_at_meeting, factor, c.max_probability)
+                p_meeting = p_team if meeting_today[r] else 0.0
+                p_steering = 0.0
+                if due:
+                    p_steering = channel_chance(score, c.steering_committee, factor, c.max_probability)
+                p_escalation = 0.0
+                if escalation and open_age[r] > c.escalation_age_weeks:
+                    at = record(events, at, week, alliance_id[r], ESCALATED, -1, open_now)
+                    push = c.trust_per_escalation * open_now
+                    trust_mech.erode_row(trust_org, ceiling, member, r, push, erode_ratio)
+                    p_escalation = c.escalation_resolve
+                p = combine(p_meeting, c.day_to_day_share * p_team, p_steering, p_escalation)
+                solved = binomial_at(uniform_at(key, alliance_id[r], week, 0), open_now, p)
+                if solved > 0:
+                    open_issues[r] -= solved
+                    issues_resolved[r] += solved
+                    at = record(events, at, week, alliance_id[r], RESOLVED, -1, solved)
+                    if collaborative:
+                        push = c.trust_per_joint_resolution * solved
+                        trust_mech.build_row(trust_org, ceiling, member, r, push)
+
+        # 4. ageing
+        open_age[r] = open_age[r] + 1.0 if open_issues[r] > 0 else 0.0
+    return at
