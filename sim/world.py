@@ -13,24 +13,11 @@ import numpy as np
 
 from sim.compiled import constants
 from sim.events import EventLog
-from sim.mechanisms import resolution
 from sim.randomness import Streams
 from sim.schema import Scenario
 from sim.state import AllianceTable, FirmTable, ManagerTable
 
 SLOT_STRIDE = 8  # slot draws are keyed alliance_id * 8 + slot (8 = most partners allowed)
-
-
-@dataclass
-class Team:
-    """This week's traits of the people and firms on each side of each running alliance (n x slots)."""
-
-    skill: np.ndarray
-    emotional_intelligence: np.ndarray
-    proactiveness: np.ndarray
-    influence: np.ndarray
-    capability: np.ndarray
-    score: np.ndarray  # (n,) their part of the issue-resolution score (submodel resolution)
 
 
 class Constants:
@@ -58,8 +45,8 @@ class World:
     alliances: AllianceTable
     events: EventLog
     week: int = 0
-    team: Team | None = field(default=None)
-    # this week's meetings (set by submodel meetings, read by submodel resolution), per running row
+    # this week's meetings, per running row: written for every row by submodel meetings, read by
+    # submodel resolution (whether the row meets, and the share of hidden issues the meeting surfaces)
     meeting_today: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     meeting_surface: np.ndarray = field(default_factory=lambda: np.zeros(0))
     const: Constants = field(init=False)
@@ -86,21 +73,9 @@ class World:
         ids = self.ids(rows)
         return ids[:, None] * SLOT_STRIDE + np.arange(self.alliances.max_partners)[None, :]
 
-    def refresh_team(self) -> None:
-        """Start a week: gather manager traits and firm capability per slot; no meetings yet."""
-        al, mgr, n = self.alliances, self.managers, self.alliances.n
-        member = al.member[:n]
-        m_index = np.where(member, al.manager[:n], 0)
-        f_index = np.where(member, al.firm[:n], 0)
-        team = Team(
-            skill=mgr.skill[m_index],
-            emotional_intelligence=mgr.emotional_intelligence[m_index],
-            proactiveness=mgr.proactiveness[m_index],
-            influence=mgr.influence[m_index],
-            capability=self.firms.capability[f_index],
-            score=np.zeros(n),
-        )
-        team.score = resolution.team_score(team, member, self.coef.resolution)
-        self.team = team
-        self.meeting_today = np.zeros(n, dtype=bool)
-        self.meeting_surface = np.zeros(n)
+    def start_week(self) -> None:
+        """Make room for this week's per-row working values (the meeting flags) for every running row."""
+        if self.meeting_today.shape[0] < self.n:
+            size = max(self.n, 2 * self.meeting_today.shape[0])
+            self.meeting_today = np.zeros(size, dtype=bool)
+            self.meeting_surface = np.zeros(size)

@@ -68,13 +68,12 @@ def apply(world) -> None:
     if n == 0:
         return
     mgr, events = world.managers, world.events
-    g = world.const.governance
     at = _weekly(
         n, world.week, al.alliance_id, al.start_week, al.meetings_held, al.familiarity,
         al.member, al.manager, mgr.skill, mgr.emotional_intelligence,
         al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating,
         world.meeting_today, world.meeting_surface,
-        g.meeting_interval_weeks, MODES[gov.meeting_mode], g.mixed_in_person_share,
+        gov.meeting_interval_weeks, MODES[gov.meeting_mode], gov.mixed_in_person_share,
         world.const.meetings, events.buffers(n), events.count,
     )  # fmt: skip
     events.commit(at)
@@ -86,7 +85,10 @@ def _weekly(
     trust_org, trust_ip, ceiling, realized, realized_operating, meeting_today, meeting_surface,
     interval, mode, share, c, events, at,
 ):  # fmt: skip
+    c = c[0]
     for r in range(n):
+        meeting_today[r] = False
+        meeting_surface[r] = 0.0
         if not is_due(week - start_week[r], interval):
             continue
         if mode == IN_PERSON:

@@ -36,7 +36,6 @@ from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import open_row
 from sim.mechanisms.meetings import is_due
 from sim.randomness import binomial_at, uniform_at
-from sim.state import AllianceTable
 
 RAISED = EVENT_CODE["issues_raised"]
 STEERING = EVENT_CODE["steering_committee"]
@@ -84,18 +83,6 @@ def resolution_probability(
     return resolution_chance(score, mode, coef, base)
 
 
-def team_score(team, member: np.ndarray, coef) -> np.ndarray:
-    """`people_score` of each running alliance's team (read once a week; trust is added each week)."""
-    mean = AllianceTable.slot_mean
-    return people_score(
-        mean(team.skill, member),
-        mean(team.emotional_intelligence, member),
-        mean(team.proactiveness, member),
-        mean(team.capability, member),
-        coef,
-    )
-
-
 @formula
 def combine(*chances):
     """Chance that at least one of several independent channels succeeds."""
@@ -110,7 +97,7 @@ def apply(world) -> None:
     al, n, gov = world.alliances, world.n, world.scenario.governance
     if n == 0:
         return
-    c, mgr, events = world.const.resolution, world.managers, world.events
+    mgr, events = world.managers, world.events
     mode = gov.conflict_resolution
     at = _weekly(
         n, world.week, world.streams.key("resolution"), al.alliance_id, al.start_week,
@@ -118,8 +105,9 @@ def apply(world) -> None:
         al.member, al.manager, al.firm, mgr.skill, mgr.emotional_intelligence, mgr.proactiveness,
         world.firms.capability, al.trust_org, al.trust_ceiling,
         world.meeting_today, world.meeting_surface,
-        mode_factor(mode, c), gov.steering_committee, gov.steering_interval_weeks,
-        mode == "escalation", mode == "collaborative", c, world.const.trust.erosion_to_growth,
+        mode_factor(mode, world.coef.resolution), gov.steering_committee, gov.steering_interval_weeks,
+        mode == "escalation", mode == "collaborative", world.const.resolution,
+        world.coef.trust.erosion_to_growth,
         events.buffers(4 * n), events.count,
     )  # fmt: skip
     events.commit(at)
@@ -132,6 +120,7 @@ def _weekly(
     meeting_today, meeting_surface, factor, steering, steering_interval, escalation, collaborative,
     c, erode_ratio, events, at,
 ):  # fmt: skip
+    c = c[0]
     # 1. surfacing, drawn for every row first: whether any issue came into the open anywhere, or
     # any is open anywhere, decides what the rest of the week does to every row
     raised = np.empty(n, dtype=np.int64)
