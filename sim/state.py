@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.compiled import kernel
+from sim.compiled import formula, kernel
 
 N_CULTURE_DIMS = 4
 CULTURE_DIMENSIONS = (
@@ -34,6 +34,17 @@ PHASES = ("negotiate", "invest", "operate", "restructure", "ended")
 NEGOTIATE, INVEST, OPERATE, RESTRUCTURE, ENDED = range(5)
 KINDS = ("vertical", "horizontal")
 FUNCTION_TYPES = ("none", "central_function", "center_of_excellence", "community_of_practice")
+
+
+@formula
+def by_function_type(function_type, none, central_function, center_of_excellence, community_of_practice):
+    """The value for each alliance function type (an index into FUNCTION_TYPES; arrays or scalars)."""
+    return (
+        none * (function_type == 0)
+        + central_function * (function_type == 1)
+        + center_of_excellence * (function_type == 2)
+        + community_of_practice * (function_type == 3)
+    )
 
 
 @dataclass
@@ -165,13 +176,6 @@ def slot_max(values: np.ndarray) -> np.ndarray:
     out = values[:, 0].copy()
     for k in range(1, values.shape[1]):
         np.maximum(out, values[:, k], out=out)
-    return out
-
-
-def slot_any(flags: np.ndarray) -> np.ndarray:
-    out = flags[:, 0].copy()
-    for k in range(1, flags.shape[1]):
-        out |= flags[:, k]
     return out
 
 

@@ -18,16 +18,18 @@ from __future__ import annotations
 import numpy as np
 
 from sim.compiled import formula, kernel
+from sim.state import by_function_type
 
 
 @formula
 def spread_share(function_type, coef):
-    """Share of lessons a firm keeps and spreads, by its alliance function type (FUNCTION_TYPES)."""
-    return (
-        coef.spread_none * (function_type == 0)
-        + coef.spread_central_function * (function_type == 1)
-        + coef.spread_center_of_excellence * (function_type == 2)
-        + coef.spread_community_of_practice * (function_type == 3)
+    """Share of lessons a firm keeps and spreads, by its alliance function type."""
+    return by_function_type(
+        function_type,
+        coef.spread_none,
+        coef.spread_central_function,
+        coef.spread_center_of_excellence,
+        coef.spread_community_of_practice,
     )
 
 

@@ -152,16 +152,3 @@ def _weekly(
             # spillover: organisational trust follows the people who carry the relationship
             trust_org[r, k] = pull(org, ip, spillover, top)
             trust_ip[r, k] = ip
-
-
-def apply_to(al, rows, member, org_push=None, ip_push=None, *, erode_ratio=None) -> None:
-    """Build (or, with `erode_ratio`, erode) the trust of `rows` by the given pushes, in place."""
-    ceiling = al.trust_ceiling[rows]
-    for arr, push in ((al.trust_org, org_push), (al.trust_ip, ip_push)):
-        if push is None:
-            continue
-        if erode_ratio is None:
-            new = build(arr[rows], push, ceiling)
-        else:
-            new = erode(arr[rows], push, erode_ratio, ceiling)
-        arr[rows] = np.where(member, new, 0.0)

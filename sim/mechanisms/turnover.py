@@ -25,6 +25,7 @@ from numba.extending import get_cython_function_address
 from sim.compiled import formula, kernel
 from sim.events import EVENT_CODE, record
 from sim.randomness import pair_uniform_at, uniform_at
+from sim.state import by_function_type
 
 NEVER = 1 << 40
 LEFT = EVENT_CODE["manager_left"]
@@ -41,13 +42,13 @@ def weekly_hazard(turnover_per_year: float) -> float:
 
 @formula
 def handover_share(function_type, coef):
-    """Share of what a leaver knew that is handed over, by the firm's alliance function type
-    (index into sim.state.FUNCTION_TYPES)."""
-    return (
-        coef.handover_none * (function_type == 0)
-        + coef.handover_central_function * (function_type == 1)
-        + coef.handover_center_of_excellence * (function_type == 2)
-        + coef.handover_community_of_practice * (function_type == 3)
+    """Share of what a leaver knew that is handed over, by the firm's alliance function type."""
+    return by_function_type(
+        function_type,
+        coef.handover_none,
+        coef.handover_central_function,
+        coef.handover_center_of_excellence,
+        coef.handover_community_of_practice,
     )
 
 

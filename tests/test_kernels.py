@@ -1,0 +1,136 @@
+"""Each compiled kernel against its submodel's rules applied with numpy over whole arrays.
+
+The submodels' rules are small functions (`trust.build`, `value.shares`, `meetings.is_in_person`,
+...) that tests elsewhere pin one by one. The weekly kernels apply them alliance by alliance in
+compiled loops, some with the per-slot arithmetic written out for speed. Here a model is run to the
+middle of its life, alliances launched week after week (so phases, backlogs, trust, effort and opportunism are all in play), its state
+is copied, the week's rules are applied to the copy with numpy as the docstrings state them, and
+the kernel must land on the same numbers: in dyads (two-slot tables, with their own fast paths)
+and in tables of up to four partners.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from sim import AllianceModel
+from sim.mechanisms import friction, meetings, trust, value
+from sim.state import INVEST, OPERATE, RESTRUCTURE, AllianceTable
+
+SCENARIOS = {
+    "dyads": {"governance__meeting_mode": "mixed", "governance__meeting_interval_weeks": 2},
+    "multi": {
+        "formation__multi_partner_share": 0.6,
+        "formation__max_partners": 4,
+        "governance__meeting_mode": "mixed",
+        "governance__mixed_in_person_share": 0.25,
+        "governance__meeting_interval_weeks": 3,
+        "firms__opportunistic_share": 0.4,
+    },
+}
+
+
+def mid_run(name: str, weeks: int) -> AllianceModel:
+    model = AllianceModel(
+        rng=11,
+        formation__mode="ongoing",  # launches spread over time: every phase and schedule at once
+        formation__rate_per_week=3.0,
+        firms__count=160,
+        simulation__horizon_weeks=300,
+        **SCENARIOS[name],
+    )
+    for _ in range(weeks):
+        model.step()
+    assert model.world.n > 10
+    return model
+
+
+def week_start(model: AllianceModel):
+    """The model's world as the submodels see it at the start of the next week (through lifecycle)."""
+    world = model.world
+    world.week = model.week = model.steps + 1
+    world.start_week()
+    return world
+
+
+def assert_same(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.fixture(params=[("dyads", 60), ("dyads", 130), ("multi", 40), ("multi", 120)], ids=str)
+def world(request):
+    return week_start(mid_run(*request.param))
+
+
+def test_trust_kernel_applies_the_rules(world):
+    al, n, c = world.alliances, world.n, world.coef.trust
+    before = copy.deepcopy(al)
+    member, ceiling = before.member[:n], before.trust_ceiling[:n]
+    push = trust.backlog_push(
+        before.open_issues[:n], before.open_age[:n], c.backlog_erosion, c.age_scale_weeks
+    )
+    org = trust.erode(before.trust_org[:n], push[:, None], c.erosion_to_growth, ceiling)
+    ip = trust.erode(before.trust_ip[:n], push[:, None], c.erosion_to_growth, ceiling)
+    seen = trust.co_partner_effort(before.effort[:n], member)
+    org = trust.build(org, c.observed_effort_gain * seen, ceiling)
+    org = trust.pull(org, ip, c.interpersonal_spillover, ceiling)
+    trust.weekly_update(world)
+    assert_same(al.trust_org[:n], np.where(member, org, 0.0))
+    assert_same(al.trust_ip[:n], np.where(member, ip, 0.0))
+
+
+def test_value_kernel_applies_the_rules(world):
+    al, n, c = world.alliances, world.n, world.coef.value
+    before = copy.deepcopy(al)
+    member, phase = before.member[:n], before.phase[:n]
+    firm_capability = world.firms.capability[np.where(member, before.firm[:n], 0)]
+    coord = value.coordination(
+        AllianceTable.slot_mean(before.trust_org[:n], member),
+        before.open_issues[:n],
+        friction.rigidity_penalty(
+            world.scenario.governance.role_clarity, world.coef.friction.rigidity_value_cost
+        ),
+        c,
+        AllianceTable.slot_mean(firm_capability, member),
+    )
+    v = value.joint_value(
+        before.complementarity[:n], value.geometric_mean_effort(before.effort[:n], member), coord, c
+    )
+    v = v * ((phase == OPERATE) + c.restructure_value_factor * (phase == RESTRUCTURE))
+    gained = value.shares(v, member, before.opportunistic[:n], world.coef.contribution.appropriation)
+    invested = (c.invest_cost_per_week * (phase == INVEST))[:, None] * before.effort[:n] * member
+    assert (phase == OPERATE).any() and (gained > 0).any()
+    value.apply(world)
+    assert_same(al.realized[:n], before.realized[:n] + gained - invested)
+    assert_same(al.realized_operating[:n], before.realized_operating[:n] + gained)
+
+
+def test_meetings_kernel_applies_the_rules(world):
+    al, n, c, gov = world.alliances, world.n, world.coef.meetings, world.scenario.governance
+    before = copy.deepcopy(al)
+    member = before.member[:n]
+    due = meetings.is_due(world.week - before.start_week[:n], gov.meeting_interval_weeks)
+    held = before.meetings_held[:n]
+    in_person = meetings.is_in_person(held, gov.meeting_mode, gov.mixed_in_person_share)
+    w = np.where(due, meetings.mode_weight(in_person, c.virtual_weight), 0.0)[:, None]
+    managers = world.managers
+    position = np.where(member, before.manager[:n], 0)
+    quality = 0.5 * (managers.skill[position] + managers.emotional_intelligence[position])
+    ceiling = before.trust_ceiling[:n]
+    org = trust.build(before.trust_org[:n], c.organisational_gain * w, ceiling)
+    ip = trust.build(before.trust_ip[:n], c.interpersonal_gain * w * (0.5 + quality), ceiling)
+    cost = np.where(due & member.T, np.where(in_person, c.cost_in_person, c.cost_virtual), 0.0).T
+    assert due.any() and (~due).any() and (due & in_person).any() and (due & ~in_person).any()
+    meetings.apply(world)
+    assert_same(al.trust_org[:n], np.where(due[:, None] & member, org, before.trust_org[:n]))
+    assert_same(al.trust_ip[:n], np.where(due[:, None] & member, ip, before.trust_ip[:n]))
+    familiarity = before.familiarity[:n]
+    assert_same(al.familiarity[:n], familiarity + c.familiarity_gain * w[:, 0] * (1 - familiarity))
+    np.testing.assert_array_equal(al.meetings_held[:n], held + due)
+    assert_same(al.realized[:n], before.realized[:n] - cost)
+    np.testing.assert_array_equal(world.meeting_today[:n], due)
+    surface = np.where(in_person, c.surface_in_person, c.surface_virtual)
+    assert_same(world.meeting_surface[:n], np.where(due, surface, 0.0))
