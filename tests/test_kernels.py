@@ -2,11 +2,11 @@
 
 The submodels' rules are small functions (`trust.build`, `value.shares`, `meetings.is_in_person`,
 ...) that tests elsewhere pin one by one. The weekly kernels apply them alliance by alliance in
-compiled loops, some with the per-slot arithmetic written out for speed. Here a model is run to the
-middle of its life, alliances launched week after week (so phases, backlogs, trust, effort and opportunism are all in play), its state
-is copied, the week's rules are applied to the copy with numpy as the docstrings state them, and
-the kernel must land on the same numbers: in dyads (two-slot tables, with their own fast paths)
-and in tables of up to four partners.
+compiled loops, some with the per-slot arithmetic written out for speed. Here a model whose
+alliances launch week after week is run to the middle of its life (so phases, schedules,
+backlogs, trust, effort and opportunism are all in play), its state is copied, the week's rules are
+applied to the copy with numpy as the docstrings state them, and the kernel must land on the same
+numbers: in dyads (two-slot tables, with their own fast paths) and in tables of up to four partners.
 """
 
 from __future__ import annotations
