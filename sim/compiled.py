@@ -14,7 +14,9 @@ run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
   calls it with arrays or scalars as before (tests, figures, the API), and kernels compile it in
   with scalars. Its body must therefore be written with operations that both numpy and numba
   understand (`np.minimum`/`np.maximum` rather than `np.clip`, `np.power` rather than `**` with a
-  computed exponent).
+  computed exponent, `pick` rather than `np.where`).
+* `kernel_helper`: mark a helper that only kernels call, such as one that updates one alliance's
+  row of the state in place; it is compiled into the kernels that call it and is not for Python.
 * `constants(section)`: a scenario section (pydantic) as a one-row numpy record array of its
   numeric fields, the form in which kernels take coefficients and settings. A kernel reads the
   row (`c = c[0]`) and then `c.x`, exactly as Python code reads `coef.x` on the pydantic section,
@@ -22,9 +24,10 @@ run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
   an array argument in C, ten times faster than a tuple, and its dtype is the same in every
   process, so the on-disk cache is found again.)
 
-Transcendental functions in compiled code (exp, log, log1p, pow) are the C library's, which are
-correctly rounded in almost every case and do not depend on which SIMD instructions the processor
-has; so a seed gives the same bytes on any x86-64 or ARM machine with the same library versions.
+Transcendental functions in compiled code (exp, log, log1p, pow) are the C library's, not numpy's
+own SIMD versions, which differ in the last bit from one processor to another; numba's use of
+Intel's SVML is switched off for the same reason. So a seed gives the same bytes on machines with
+the same library versions whatever vector instructions they have.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ from typing import Annotated, Any, get_args, get_origin
 
 import numba
 import numpy as np
-from numba.extending import register_jitable
+from numba.extending import overload, register_jitable
 
-__all__ = ["kernel", "formula", "constants", "cache_dir", "numba"]
+__all__ = ["kernel", "formula", "kernel_helper", "pick", "constants", "cache_dir"]
 
 
 def cache_dir() -> Path:
@@ -47,22 +50,25 @@ def cache_dir() -> Path:
     numba checks only the defining file of a cached function, so a kernel that inlines a formula
     from another module would survive a change to that formula. Keying the folder by a digest of
     every source file of `sim` makes any change recompile everything instead. The base folder is
-    $ALLIANCE_SIM_CACHE, else $XDG_CACHE_HOME/alliance-sim, else ~/.cache/alliance-sim; a
-    NUMBA_CACHE_DIR set by the user wins over all of them.
+    $ALLIANCE_SIM_CACHE, else $NUMBA_CACHE_DIR, else $XDG_CACHE_HOME/alliance-sim, else
+    ~/.cache/alliance-sim; the digest folder always goes inside it. A folder left by an older
+    version of the source is not used again and can be deleted.
     """
     digest = hashlib.sha256(numba.__version__.encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
-    base = os.environ.get("ALLIANCE_SIM_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "alliance-sim"
+    base = (
+        os.environ.get("ALLIANCE_SIM_CACHE")
+        or os.environ.get("NUMBA_CACHE_DIR")
+        or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "alliance-sim")
     )
     return Path(base) / f"kernels-{digest.hexdigest()[:16]}"
 
 
-if not os.environ.get("NUMBA_CACHE_DIR"):
-    numba.config.CACHE_DIR = str(cache_dir())
+numba.config.CACHE_DIR = str(cache_dir())
+numba.config.DISABLE_INTEL_SVML = True
 
 
 def kernel(fn):
@@ -73,6 +79,28 @@ def kernel(fn):
 def formula(fn):
     """A pure rule callable from Python (arrays or scalars) and compiled into kernels (scalars)."""
     return register_jitable(error_model="numpy")(fn)
+
+
+def kernel_helper(fn):
+    """A helper compiled into the kernels that call it (often updating one row in place); not for Python."""
+    return register_jitable(error_model="numpy")(fn)
+
+
+def pick(cond, a, b):
+    """`np.where(cond, a, b)` from Python (a numpy scalar for scalar inputs); in kernels `a if cond else b`.
+
+    Lets a `formula` that chooses between two values run on arrays and in kernels alike.
+    """
+    out = np.where(cond, a, b)
+    return out[()] if out.ndim == 0 else out
+
+
+@overload(pick)
+def _pick_in_kernels(cond, a, b):
+    def impl(cond, a, b):
+        return a if cond else b
+
+    return impl
 
 
 _DTYPES: dict[type, np.dtype] = {}

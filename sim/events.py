@@ -1,4 +1,4 @@
-"""The event log: what happened to which alliance in which week, recorded in vectorised batches.
+"""The event log: what happened to which alliance in which week, in the order it happened.
 
 Events are rows of five growable arrays (week, alliance id, event code, partner slot, value),
 appended in the order they happen. Python code appends a batch with
@@ -49,6 +49,7 @@ class EventLog:
     def __init__(self, enabled: bool = True, capacity: int = 4096):
         self.enabled = enabled
         self.count = 0
+        self._reserved = 0  # the count a kernel may write up to (set by `buffers`)
         capacity = max(1, capacity)
         self.week = np.zeros(capacity, dtype=np.int64)
         self.alliance_id = np.zeros(capacity, dtype=np.int64)
@@ -58,7 +59,7 @@ class EventLog:
 
     def buffers(self, room: int) -> tuple[np.ndarray, ...]:
         """The five arrays, with room for at least `room` more events after `count`."""
-        needed = self.count + room
+        needed = self._reserved = self.count + room
         if needed > self.week.shape[0]:
             size = max(needed, 2 * self.week.shape[0])
             for name in ("week", "alliance_id", "code", "slot", "value"):
@@ -70,6 +71,11 @@ class EventLog:
 
     def commit(self, count: int) -> None:
         """Keep what a kernel recorded up to `count` (dropped when the log is disabled)."""
+        if count > self._reserved:
+            raise RuntimeError(
+                f"a kernel recorded {count - self.count} events with room for {self._reserved - self.count}: "
+                "the room it asks of EventLog.buffers is too small"
+            )
         if self.enabled:
             self.count = int(count)
 

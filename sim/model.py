@@ -140,7 +140,7 @@ class AllianceModel(mesa.Model):
         self.week = w.week = self.steps
         lifecycle.apply(w)
         self._replace_manager_agents(turnover.apply(w))
-        w.start_week()
+        w.begin_week()
         shocks.apply(w)
         friction.apply(w)
         meetings.apply(w)

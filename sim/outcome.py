@@ -19,9 +19,8 @@ The success rate of a run is successes / (successes + failures + restructured).
 from __future__ import annotations
 
 import numpy as np
-from numba.extending import overload
 
-from sim.compiled import formula
+from sim.compiled import formula, kernel_helper, pick
 from sim.state import slot_all
 
 OUTCOMES = ("success", "failure", "restructured", "censored")
@@ -29,22 +28,6 @@ SUCCESS, FAILURE, RESTRUCTURED, CENSORED = range(4)
 
 REASONS = ("trust_collapse", "value_shortfall", "detected_opportunism", "strategic_drift")
 TRUST_COLLAPSE, VALUE_SHORTFALL, DETECTED_OPPORTUNISM, STRATEGIC_DRIFT = range(4)
-
-
-def pick(cond, a, b):
-    """`np.where(cond, a, b)` from Python; in compiled code (scalars), `a if cond else b`.
-
-    Lets a `formula` that chooses between two values run on arrays and in kernels alike.
-    """
-    return np.where(cond, a, b)
-
-
-@overload(pick)
-def _pick_scalar(cond, a, b):
-    def impl(cond, a, b):
-        return a if cond else b
-
-    return impl
 
 
 @formula
@@ -60,7 +43,7 @@ def objectives_met(
     return slot_all(objective_met(realized, expected_total, objective_share) | ~member)
 
 
-@formula
+@kernel_helper
 def objectives_met_row(realized, expected_total, member, row, objective_share):
     """`objectives_met` for one running row, in kernels."""
     for k in range(member.shape[1]):

@@ -26,6 +26,9 @@ import zlib
 
 import numba
 import numpy as np
+from llvmlite import binding
+from numba.core import types
+from numba.extending import get_cython_function_address
 from scipy import stats
 from scipy.special import ndtri
 
@@ -104,6 +107,20 @@ def _pair_uniform_array(key, first, second):
     for i in range(first.shape[0]):
         out[i] = pair_uniform_at(key, first[i], second[i])
     return out
+
+
+# scipy's own normal inverse CDF (the code behind scipy.special.ndtri), callable from kernels. It
+# is bound by symbol name rather than by a ctypes pointer so that the kernels stay cacheable.
+binding.add_symbol("alliance_sim_ndtri", get_cython_function_address("scipy.special.cython_special", "ndtri"))
+_ndtri = types.ExternalFunction("alliance_sim_ndtri", types.float64(types.float64, types.intc))
+_NORMAL_EDGE = 1e-16  # uniforms are kept within [edge, 1 - edge] before the inverse normal CDF
+
+
+@kernel
+def normal_at(key, entity, week, draw):
+    """A standard normal number for (stream key, entity, week, draw): `Streams.normal` for one entity."""
+    u = uniform_at(key, entity, week, draw)
+    return _ndtri(min(max(u, _NORMAL_EDGE), 1.0 - _NORMAL_EDGE), 0)
 
 
 def _flat_ids(ids) -> np.ndarray:
@@ -210,7 +227,7 @@ class Streams:
 
     def pair_normal(self, stream: str, first, second) -> np.ndarray:
         """Standard normal numbers addressed by pairs of ids."""
-        return ndtri(np.clip(self.pair_uniform(stream, first, second), 1e-16, 1 - 1e-16))
+        return ndtri(np.clip(self.pair_uniform(stream, first, second), _NORMAL_EDGE, 1 - _NORMAL_EDGE))
 
     def uniform_block(self, stream: str, ids, week: int, draws) -> np.ndarray:
         """Uniforms for several draw indices at once: shape (len(draws), len(ids)).
@@ -236,7 +253,7 @@ class Streams:
     def normal(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Standard normal numbers, one per id (inverse-CDF transform)."""
         u = self.uniform(stream, ids, week, draw)
-        return ndtri(np.clip(u, 1e-16, 1 - 1e-16))
+        return ndtri(np.clip(u, _NORMAL_EDGE, 1 - _NORMAL_EDGE))
 
     def bernoulli(self, stream: str, ids, week: int, p, draw: int = 0) -> np.ndarray:
         """True with probability p (scalar or one per id)."""
@@ -279,6 +296,8 @@ def poisson_at(u, lam):
     (k of 0 or 1) in a step or two; a mean above 50 (where exp(-lam) and the sum get unsafe) or a
     sum that stalls below u (u next to 1) is handed to scipy's exact inverse.
     """
+    if not lam > 0.0 or u != u:  # a mean of 0 (or nan, or below 0 in kernels): nothing happens
+        return 0
     if lam > _SUM_LIMIT:
         return _scipy_poisson_ppf(u, lam)
     f = math.exp(-lam)
@@ -304,7 +323,7 @@ def binomial_at(u, n, p):
     the sum runs long, or it stalls below u by rounding (u next to 1), scipy's exact inverse
     takes over.
     """
-    if n <= 0 or p <= 0.0 or u != u:
+    if n <= 0 or not p > 0.0 or u != u:  # no trials, no chance (or a nan chance): no successes
         return 0
     if p >= 1.0:
         return n

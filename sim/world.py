@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.compiled import constants
+from sim.compiled import constants, formula
 from sim.events import EventLog
 from sim.randomness import Streams
 from sim.schema import Scenario
@@ -20,18 +20,22 @@ from sim.state import AllianceTable, FirmTable, ManagerTable
 SLOT_STRIDE = 8  # slot draws are keyed alliance_id * 8 + slot (8 = most partners allowed)
 
 
-class Constants:
-    """The scenario's numeric settings as NamedTuples, the form kernels read (sim.compiled).
+@formula
+def slot_entity(alliance_id, slot):
+    """The entity id under which a partner slot of an alliance draws its random numbers."""
+    return alliance_id * SLOT_STRIDE + slot
 
-    One attribute per coefficient section (`friction`, `trust`, ...) and per scenario section
-    the submodels read (`governance`, `environment`, `formation`, `managers`).
+
+class Constants:
+    """The scenario's coefficients as one-row record arrays, the form kernels take (sim.compiled).
+
+    One attribute per coefficient section (`friction`, `trust`, ...); other settings reach kernels
+    as plain arguments.
     """
 
     def __init__(self, scenario: Scenario):
         for name in type(scenario.coefficients).model_fields:
             setattr(self, name, constants(getattr(scenario.coefficients, name)))
-        for name in ("governance", "environment", "formation", "managers"):
-            setattr(self, name, constants(getattr(scenario, name)))
 
 
 @dataclass
@@ -71,11 +75,17 @@ class World:
     def slot_ids(self, rows=None) -> np.ndarray:
         """Keys of partner slots for random draws (n x slots)."""
         ids = self.ids(rows)
-        return ids[:, None] * SLOT_STRIDE + np.arange(self.alliances.max_partners)[None, :]
+        return slot_entity(ids[:, None], np.arange(self.alliances.max_partners)[None, :])
 
-    def start_week(self) -> None:
+    def begin_week(self) -> None:
         """Make room for this week's per-row working values (the meeting flags) for every running row."""
         if self.meeting_today.shape[0] < self.n:
             size = max(self.n, 2 * self.meeting_today.shape[0])
             self.meeting_today = np.zeros(size, dtype=bool)
             self.meeting_surface = np.zeros(size)
+
+    def meeting_flags(self) -> tuple[np.ndarray, np.ndarray]:
+        """This week's meeting flags, checked to cover every running row (kernels do not check)."""
+        if self.meeting_today.shape[0] < self.n:
+            raise RuntimeError("the meeting flags cover fewer rows than are running: call begin_week() first")
+        return self.meeting_today, self.meeting_surface

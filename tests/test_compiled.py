@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from sim import compiled, load_scenario
 from sim.compiled import constants, kernel
 from sim.events import EVENT_CODE, EventLog, record
+from sim.mechanisms import meetings
 from sim.randomness import STREAMS, Streams, pair_uniform_at, uniform_at
 from sim.state import COLUMN_NAMES, AllianceTable
 
@@ -231,3 +233,47 @@ def test_compaction_keeps_every_alliance_once(mode, run_small):
     ids = np.concatenate([al.alliance_id[: al.n], al.archive.alliance_id[: al.archive.n]])
     assert sorted(ids.tolist()) == list(range(al.formed))
     assert al.active[: al.n].all() and not al.archive.active[: al.archive.n].any()
+
+
+def test_a_kernel_that_writes_more_events_than_it_reserved_is_caught():
+    log = EventLog(capacity=64)
+    with pytest.raises(RuntimeError, match="room"):
+        log.commit(_write_events(log.buffers(3), log.count, 5, EVENT_CODE["shock"]))
+    assert len(log) == 0
+
+
+def test_cache_dir_nests_the_digest_in_a_numba_cache_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("ALLIANCE_SIM_CACHE", raising=False)
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    folder = compiled.cache_dir()
+    assert folder.parent == tmp_path and folder.name.startswith("kernels-")
+
+
+@pytest.mark.parametrize(
+    ("cond", "expected"), [(True, 1.5), (False, -2.0), (np.array([True, False]), np.array([1.5, -2.0]))]
+)
+def test_pick_is_np_where_with_scalars_kept_scalar(cond, expected):
+    out = compiled.pick(cond, 1.5, -2.0)
+    np.testing.assert_array_equal(out, expected)
+    assert np.ndim(out) == np.ndim(expected)
+
+
+@kernel
+def _pick_in_kernel(flag):
+    return compiled.pick(flag, 1.5, -2.0)
+
+
+def test_pick_in_kernels():
+    assert _pick_in_kernel(True) == 1.5 and _pick_in_kernel(False) == -2.0
+
+
+def test_meeting_flags_must_cover_the_running_rows(run_small):
+    model = run_small(2, simulation__horizon_weeks=30)
+    world = copy.deepcopy(model.world)
+    world.meeting_today = np.zeros(0, dtype=bool)
+    world.meeting_surface = np.zeros(0)
+    assert world.n > 0
+    with pytest.raises(RuntimeError, match="begin_week"):
+        meetings.apply(world)
+    world.begin_week()
+    assert world.meeting_flags()[0].shape[0] >= world.n

@@ -52,7 +52,7 @@ def week_start(model: AllianceModel):
     """The model's world as the submodels see it at the start of the next week (through lifecycle)."""
     world = model.world
     world.week = model.week = model.steps + 1
-    world.start_week()
+    world.begin_week()
     return world
 
 

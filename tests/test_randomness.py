@@ -472,3 +472,11 @@ def test_shocks_do_not_depend_on_the_meeting_lever(run_small, seed):
     assert len(sa) > 100
     # the same alliance-weeks are hit, with identical severities
     pd.testing.assert_series_equal(sa, sb)
+
+
+def test_a_nan_mean_or_chance_draws_nothing():
+    """As the numpy samplers did: a nan mean or chance gives 0, not an error."""
+    u = np.array([0.1, 0.5, 0.999])
+    np.testing.assert_array_equal(poisson_from_uniform(u, np.nan), 0)
+    np.testing.assert_array_equal(binomial_from_uniform(u, 10, np.nan), 0)
+    np.testing.assert_array_equal(binomial_from_uniform(u, 10, np.array([np.nan, 0.5, np.nan])), [0, 5, 0])

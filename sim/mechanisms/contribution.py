@@ -27,7 +27,7 @@ import numpy as np
 from sim.compiled import formula, kernel
 from sim.randomness import uniform_at
 from sim.state import NEGOTIATE
-from sim.world import SLOT_STRIDE
+from sim.world import slot_entity
 
 
 def incentive_index(formal, informal, formal_share: float):
@@ -108,7 +108,7 @@ def _weekly(
             inc, cons, tr, rt = incentives[r, k], consistency[r, k], trust[r, k], risk[r, k]
             e = effort(inc, cons, tr, rt, influence[manager[r, k]], c)
             p = opportunism_probability(horizontal, propensity[r, k], rt, tr, inc, cons, deterrence, c)
-            cheat = uniform_at(key, alliance_id[r] * SLOT_STRIDE + k, week, 0) < p
+            cheat = uniform_at(key, slot_entity(alliance_id[r], k), week, 0) < p
             if cheat:
                 e = e * (1.0 - c.withheld_effort)
                 undetected[r, k] += 1

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, kernel_helper
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
 from sim.randomness import binomial_at, poisson_at, uniform_at
@@ -126,7 +126,7 @@ def add_open(al, rows, n) -> None:
     al.issues_raised[rows] += n
 
 
-@formula
+@kernel_helper
 def open_row(open_issues, open_age, issues_raised, row, added):
     """`add_open` for one running row, in kernels."""
     open_age[row] = merged_age(open_age[row], open_issues[row], added)

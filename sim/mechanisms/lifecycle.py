@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, pick
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import learning
-from sim.outcome import pick
 from sim.state import ENDED, INVEST, NEGOTIATE, OPERATE, RESTRUCTURE
 
 PHASE = EVENT_CODE["phase"]
 ENDED_EVENT = EVENT_CODE["ended"]
+
+
+@formula
+def is_due(weeks_since_start, interval):
+    """A recurring event (meeting, review, risk clinic, steering committee) is due every
+    `interval` weeks after launch, not in the launch week itself."""
+    return (weeks_since_start > 0) & (weeks_since_start % interval == 0)
 
 
 @formula

@@ -21,17 +21,12 @@ import numpy as np
 from sim.compiled import formula, kernel
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
+from sim.mechanisms.lifecycle import is_due
 
 IN_PERSON_EVENT = EVENT_CODE["meeting_in_person"]
 VIRTUAL_EVENT = EVENT_CODE["meeting_virtual"]
 IN_PERSON, VIRTUAL, MIXED = 0, 1, 2  # governance.meeting_mode as the kernel gets it
 MODES = {"in_person": IN_PERSON, "virtual": VIRTUAL, "mixed": MIXED}
-
-
-@formula
-def is_due(weeks_since_start, interval):
-    """A meeting is due every `interval` weeks after launch (not in the launch week itself)."""
-    return (weeks_since_start > 0) & (weeks_since_start % interval == 0)
 
 
 @formula
@@ -72,7 +67,7 @@ def apply(world) -> None:
         n, world.week, al.alliance_id, al.start_week, al.meetings_held, al.familiarity,
         al.member, al.manager, mgr.skill, mgr.emotional_intelligence,
         al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating,
-        world.meeting_today, world.meeting_surface,
+        *world.meeting_flags(),
         gov.meeting_interval_weeks, MODES[gov.meeting_mode], gov.mixed_in_person_share,
         world.const.meetings, events.buffers(n), events.count,
     )  # fmt: skip

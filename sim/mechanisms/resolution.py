@@ -34,7 +34,7 @@ from sim.compiled import formula, kernel
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import open_row
-from sim.mechanisms.meetings import is_due
+from sim.mechanisms.lifecycle import is_due
 from sim.randomness import binomial_at, uniform_at
 
 RAISED = EVENT_CODE["issues_raised"]
@@ -104,7 +104,7 @@ def apply(world) -> None:
         al.hidden_issues, al.open_issues, al.open_age, al.issues_raised, al.issues_resolved,
         al.member, al.manager, al.firm, mgr.skill, mgr.emotional_intelligence, mgr.proactiveness,
         world.firms.capability, al.trust_org, al.trust_ceiling,
-        world.meeting_today, world.meeting_surface,
+        *world.meeting_flags(),
         mode_factor(mode, world.coef.resolution), gov.steering_committee, gov.steering_interval_weeks,
         mode == "escalation", mode == "collaborative", world.const.resolution,
         world.coef.trust.erosion_to_growth,

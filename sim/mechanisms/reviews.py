@@ -33,14 +33,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim import outcome as oc
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, kernel_helper, pick
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import lifecycle
 from sim.mechanisms import trust as trust_mech
-from sim.outcome import pick
+from sim.mechanisms.lifecycle import is_due
 from sim.randomness import uniform_at
 from sim.state import OPERATE, RESTRUCTURE
-from sim.world import SLOT_STRIDE
+from sim.world import slot_entity
 
 DETECTED = EVENT_CODE["opportunism_detected"]
 TRUST_SAMPLED = EVENT_CODE["trust"]
@@ -170,7 +170,7 @@ def _end(world, ending: np.ndarray, count: int) -> None:
     lifecycle.end(world, rows[order], outcome[order], reason[order], slot[order])
 
 
-@formula
+@kernel_helper
 def _add_ending(ending, count, row, outcome, reason, slot, group):
     ending[0, count] = row
     ending[1, count] = outcome
@@ -180,7 +180,7 @@ def _add_ending(ending, count, row, outcome, reason, slot, group):
     return count + 1
 
 
-@formula
+@kernel_helper
 def _exit_reason(week, r, slot, ratio, betrayed_week, drift_week, c, drift_window_weeks):
     """Why the partner in `slot` of row `r` exits (sim.outcome.failure_reason)."""
     return oc.failure_reason(
@@ -204,8 +204,7 @@ def _review(
     sat = np.empty(slots)
     ended = 0
     for r in range(n):
-        age = week - start_week[r]
-        if not (age > 0 and age % interval == 0):
+        if not is_due(week - start_week[r], interval):
             continue
         aid = alliance_id[r]
 
@@ -216,7 +215,7 @@ def _review(
             undetected_weeks[r, k] = 0
             if weeks > 0:
                 p = detection_probability(weeks, detection_per_review)
-                if uniform_at(key, aid * SLOT_STRIDE + k, week, 0) < p:
+                if uniform_at(key, slot_entity(aid, k), week, 0) < p:
                     caught |= 1 << k
                     at = record(events, at, week, aid, DETECTED, k, weeks)
         if caught:
@@ -265,7 +264,7 @@ def _review(
         for k in range(slots):
             if not member[r, k]:
                 continue
-            sid = aid * SLOT_STRIDE + k
+            sid = slot_entity(aid, k)
             if not uniform_at(key, sid, week, 1) < act_probability(sat[k], c):
                 continue
             if (
@@ -290,7 +289,7 @@ def _review(
     return at, ended
 
 
-@formula
+@kernel_helper
 def _restructure(
     r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
     realized, realized_operating, expected_rate, expected_total, c, min_objective, events, at,

@@ -25,10 +25,11 @@ import math
 
 import numpy as np
 
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, kernel_helper
 from sim.events import EVENT_CODE, record
 from sim.mechanisms import trust as trust_mech
 from sim.mechanisms.friction import open_row
+from sim.mechanisms.lifecycle import is_due
 from sim.randomness import poisson_at, uniform_at
 
 RESPONSES = ("avoid", "transfer", "mitigate", "accept")
@@ -72,7 +73,7 @@ def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic
     return per_risk_mismatch * severity * mismatch * (1.0 - clinic_cut * coverage)
 
 
-@formula
+@kernel_helper
 def clinic_row(
     r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized, realized_operating,
     c, events, at,
@@ -149,8 +150,7 @@ def _weekly(
     sev_market = severity_from_uniform(uniform_at(key, -1, week, 1), mean_market) if market else 0.0
     for r in range(n):
         clinic_coverage[r] *= 1.0 - c.clinic_decay_per_week
-        age = week - start_week[r]
-        if interval > 0 and age > 0 and age % interval == 0:
+        if interval > 0 and is_due(week - start_week[r], interval):
             at = clinic_row(
                 r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
                 realized_operating, c, events, at,

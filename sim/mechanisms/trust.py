@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, kernel_helper
 from sim.state import slot_sum
 
 
@@ -63,19 +63,19 @@ def pull(trust, target, rate, ceiling):
 # hold 0), in place.
 
 
-@formula
+@kernel_helper
 def build_row(trust, ceiling, member, row, push):
     for k in range(trust.shape[1]):
         trust[row, k] = build(trust[row, k], push, ceiling[row, k]) if member[row, k] else 0.0
 
 
-@formula
+@kernel_helper
 def erode_row(trust, ceiling, member, row, push, ratio):
     for k in range(trust.shape[1]):
         trust[row, k] = erode(trust[row, k], push, ratio, ceiling[row, k]) if member[row, k] else 0.0
 
 
-@formula
+@kernel_helper
 def row_mean(values, member, row):
     """Mean of `values[row]` over the used partner slots (0 slots: 0)."""
     total = 0.0

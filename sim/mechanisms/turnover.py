@@ -18,23 +18,14 @@ the firm's alliance function (centres of excellence and communities of practice 
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import binding
-from numba import types
-from numba.extending import get_cython_function_address
 
-from sim.compiled import formula, kernel
+from sim.compiled import formula, kernel, kernel_helper
 from sim.events import EVENT_CODE, record
-from sim.randomness import pair_uniform_at, uniform_at
+from sim.randomness import normal_at, pair_uniform_at
 from sim.state import by_function_type
 
 NEVER = 1 << 40
 LEFT = EVENT_CODE["manager_left"]
-
-# scipy's own normal inverse CDF (the code behind scipy.special.ndtri), callable from kernels. It
-# is bound by symbol name rather than by a ctypes pointer so that the kernels stay cacheable.
-binding.add_symbol("alliance_sim_ndtri", get_cython_function_address("scipy.special.cython_special", "ndtri"))
-_ndtri = types.ExternalFunction("alliance_sim_ndtri", types.float64(types.float64, types.intc))
-
 
 def weekly_hazard(turnover_per_year: float) -> float:
     return 1.0 - (1.0 - turnover_per_year) ** (1.0 / 52.0)
@@ -74,14 +65,7 @@ def trait(mean, sd, z, boost):
     return np.minimum(np.maximum(mean + sd * z + boost, 0.0), 1.0)
 
 
-@formula
-def normal_at(key, entity, week, draw):
-    """`Streams.normal` for one entity, in kernels."""
-    u = uniform_at(key, entity, week, draw)
-    return _ndtri(np.minimum(np.maximum(u, 1e-16), 1 - 1e-16), 0)
-
-
-@formula
+@kernel_helper
 def seat_position(
     p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
     skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
@@ -194,7 +178,7 @@ def _weekly(
     return leaving, at
 
 
-@formula
+@kernel_helper
 def restart_row(
     r, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity, manager_changes,
     departure_week, function_type, tc, events, at,
