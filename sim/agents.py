@@ -1,8 +1,8 @@
 """The agents: partner firms, their alliance managers, and the alliances between firms.
 
 They are Mesa agents and the readable face of the model: each reads its state from the numpy
-tables in `sim.state`, where the vectorised mechanisms update it. Mechanisms never loop over
-agents; agents never hold a copy of state that could go stale.
+tables in `sim.state`, where the mechanisms' compiled kernels update it. Mechanisms never loop
+over agents; agents never hold a copy of state that could go stale.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The model's per-week state, held in numpy arrays so every mechanism is vectorised over alliances.
+"""The model's per-week state, held in numpy arrays that each submodel's compiled kernel updates in place.
 
 Three tables, one per entity kind:
 

@@ -1,7 +1,7 @@
 """Tests of the compiled side of the model: sim/compiled.py and the pieces kernels share.
 
-* `constants` turns a scenario section into the NamedTuple kernels read: every numeric field,
-  typed as the schema types it, nothing else.
+* `constants` turns a scenario section into the one-row record array kernels read: every numeric
+  field, typed as the schema types it, nothing else.
 * `cache_dir` keys compiled code by the model's source, so changing any module recompiles.
 * The random draws kernels make one at a time (`uniform_at`, `pair_uniform_at`) are the numbers
   the array methods of `Streams` give, and both equal an independent pure-Python SplitMix64.

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel
-from sim.mechanisms import friction, meetings, trust, value
+from sim.mechanisms import friction, meetings, trust, turnover, value
 from sim.state import INVEST, OPERATE, RESTRUCTURE, AllianceTable
 
 SCENARIOS = {
@@ -134,3 +134,48 @@ def test_meetings_kernel_applies_the_rules(world):
     np.testing.assert_array_equal(world.meeting_today[:n], due)
     surface = np.where(in_person, c.surface_in_person, c.surface_virtual)
     assert_same(world.meeting_surface[:n], np.where(due, surface, 0.0))
+
+
+def test_turnover_restarts_each_counterpart_once_per_other_leaver():
+    """Two of three managers leave in one week: the third partner's trust in the newcomers restarts
+    by 1 / (partners - 1) for each of them in turn (ODD 7.3), and each leaver's own trust restarts."""
+    model = AllianceModel(
+        rng=5,
+        formation__n_alliances=30,
+        firms__count=90,
+        formation__multi_partner_share=1.0,
+        formation__max_partners=3,
+        managers__turnover_per_year=0.0,
+        simulation__horizon_weeks=200,
+    )
+    for _ in range(40):
+        model.step()
+    world = model.world
+    al, mgr, c = world.alliances, world.managers, world.coef.turnover
+    rows = np.flatnonzero(al.n_partners[: world.n] == 3)
+    assert rows.size
+    r = int(rows[0])
+    week = model.steps + 1
+    world.week = model.week = week
+    leaving = al.manager[r, :2]
+    assert len(set(leaving.tolist())) == 2
+    mgr.departure_week[leaving] = week
+    before = al.trust_ip[r].copy()
+    ceiling = al.trust_ceiling[r]
+    handover = turnover.handover_share(world.firms.function_type[al.firm[r]], c)
+    # the leavers' own trust restarts, then the others follow each leaver in turn
+    expected = before.copy()
+    for k in (0, 1):
+        expected[k] = min(turnover.restarted_trust(before[k], handover[k], c.replacement_trust), ceiling[k])
+    for j in (0, 1):
+        for k in range(3):
+            if k != j:
+                target = turnover.restarted_trust(expected[k], handover[j], c.replacement_trust)
+                expected[k] = min(max(expected[k] + (target - expected[k]) / 2, 0.0), ceiling[k])
+    familiarity = al.familiarity[r] * np.prod(1 - c.familiarity_loss * (1 - handover[:2]))
+    changes = al.manager_changes[r]
+    positions = turnover.apply(world)
+    assert set(leaving.tolist()) <= set(positions.tolist())
+    np.testing.assert_allclose(al.trust_ip[r], expected, rtol=1e-12)
+    np.testing.assert_allclose(al.familiarity[r], familiarity, rtol=1e-12)
+    assert al.manager_changes[r] == changes + 2

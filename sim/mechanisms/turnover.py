@@ -185,40 +185,33 @@ def restart_row(
 ):  # fmt: skip
     """Restart the relationships of running row `r` whose managers leave in `week`.
 
-    Each leaving slot's trust restarts (`restarted_trust`, within its ceiling) and is logged; then
-    each counterpart's trust in the newcomer moves 1 / (partners - 1) of the way to its restart
-    (several leavers in one alliance: each counterpart slot follows the last other leaver in slot
-    order, starting from the trust after the leavers' own restarts); familiarity loses its share
-    once per leaver, in slot order.
+    Each leaving slot's trust restarts (`restarted_trust`, within its ceiling) and is logged; then,
+    for each leaver in slot order, every other partner's trust in the newcomer moves
+    1 / (partners - 1) of the way to its restart with the leaver's handover (so a counterpart
+    restarts in proportion to the share of its counterparts that changed); familiarity loses its
+    share once per leaver.
     """
-    last_slot = -1
-    last_handover = 0.0
-    prev_slot = -1
-    prev_handover = 0.0
+    leavers = 0
     for k in range(member.shape[1]):
         if member[r, k] and departure_week[manager[r, k]] == week:
             handover = handover_share(function_type[firm[r, k]], tc)
             new = np.minimum(restarted_trust(trust_ip[r, k], handover, tc.replacement_trust), ceiling[r, k])
             trust_ip[r, k] = new
             at = record(events, at, week, alliance_id[r], LEFT, k, new)
-            prev_slot, prev_handover = last_slot, last_handover
-            last_slot, last_handover = k, handover
-    if last_slot < 0:
+            leavers += 1
+    if leavers == 0:
         return at
-    # counterparts' trust in the newcomer restarts too (shared among their counterparts)
+    # counterparts' trust in each newcomer restarts too (shared among their counterparts)
     n_other = max(float(n_partners[r]) - 1.0, 1.0)
-    for k in range(member.shape[1]):
-        if not member[r, k]:
+    for j in range(member.shape[1]):
+        if not (member[r, j] and departure_week[manager[r, j]] == week):
             continue
-        if last_slot != k:
-            handover = last_handover
-        elif prev_slot >= 0:
-            handover = prev_handover
-        else:
-            continue
-        cur = trust_ip[r, k]
-        target = restarted_trust(cur, handover, tc.replacement_trust)
-        trust_ip[r, k] = np.minimum(np.maximum(cur + (target - cur) / n_other, 0.0), ceiling[r, k])
+        handover = handover_share(function_type[firm[r, j]], tc)
+        for k in range(member.shape[1]):
+            if member[r, k] and k != j:
+                cur = trust_ip[r, k]
+                target = restarted_trust(cur, handover, tc.replacement_trust)
+                trust_ip[r, k] = np.minimum(np.maximum(cur + (target - cur) / n_other, 0.0), ceiling[r, k])
     for k in range(member.shape[1]):
         if member[r, k] and departure_week[manager[r, k]] == week:
             handover = handover_share(function_type[firm[r, k]], tc)
