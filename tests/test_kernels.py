@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel
-from sim.mechanisms import friction, meetings, trust, turnover, value
+from sim.mechanisms import friction, meetings, resolution, trust, turnover, value
+from sim.randomness import binomial_from_uniform
 from sim.state import INVEST, OPERATE, RESTRUCTURE, AllianceTable
 
 SCENARIOS = {
@@ -179,3 +180,75 @@ def test_turnover_restarts_each_counterpart_once_per_other_leaver():
     np.testing.assert_allclose(al.trust_ip[r], expected, rtol=1e-12)
     np.testing.assert_allclose(al.familiarity[r], familiarity, rtol=1e-12)
     assert al.manager_changes[r] == changes + 2
+
+
+@pytest.mark.parametrize("mode", ["ad_hoc", "collaborative", "escalation"])
+@pytest.mark.parametrize(("name", "weeks"), [("dyads", 70), ("multi", 90)])
+def test_resolution_kernel_applies_the_rules(name, weeks, mode):
+    """The week's issue flow as ODD 7.7 states it, with the array rules and the same draws."""
+    model = AllianceModel(
+        rng=13,
+        formation__mode="ongoing",
+        formation__rate_per_week=3.0,
+        firms__count=160,
+        simulation__horizon_weeks=300,
+        governance__conflict_resolution=mode,
+        governance__steering_committee=True,
+        governance__steering_interval_weeks=5,
+        **SCENARIOS[name],
+    )
+    for _ in range(weeks):
+        model.step()
+    world = week_start(model)
+    meetings.apply(world)  # the meeting flags resolution reads
+    al, n, c, week = world.alliances, world.n, world.coef.resolution, world.week
+    before = copy.deepcopy(al)
+    member = before.member[:n]
+    position = np.where(member, before.manager[:n], 0)
+    firm = np.where(member, before.firm[:n], 0)
+    managers, mean = world.managers, AllianceTable.slot_mean
+    u = world.streams.uniform_block("resolution", before.alliance_id[:n], week, (0, 1))
+    # 1. surfacing
+    p_surface = resolution.combine(
+        c.proactive_surface_per_week * mean(managers.proactiveness[position], member),
+        world.meeting_surface[:n],
+    )
+    raised = binomial_from_uniform(u[1], before.hidden_issues[:n], p_surface)
+    hidden = before.hidden_issues[:n] - raised
+    rows = slice(0, n)
+    if raised.any():
+        friction.add_open(before, rows, raised)
+    open_now = before.open_issues[:n].copy()
+    # 2. resolution, every channel at once
+    score = resolution.people_score(
+        mean(managers.skill[position], member),
+        mean(managers.emotional_intelligence[position], member),
+        mean(managers.proactiveness[position], member),
+        mean(world.firms.capability[firm], member),
+        c,
+    ) + c.trust_weight * (mean(before.trust_org[:n], member) - 0.5)
+    p_team = resolution.resolution_chance(score, mode, c)
+    channels = [np.where(world.meeting_today[:n], p_team, 0.0), c.day_to_day_share * p_team]
+    due = meetings.is_due(week - before.start_week[:n], world.scenario.governance.steering_interval_weeks)
+    channels.append(np.where(due, resolution.resolution_chance(score, mode, c, c.steering_committee), 0.0))
+    ceiling, org = before.trust_ceiling[:n], before.trust_org[:n].copy()
+    if mode == "escalation":
+        escalated = (before.open_age[:n] > c.escalation_age_weeks) & (open_now > 0)
+        push = (c.trust_per_escalation * open_now)[:, None]
+        eroded = trust.erode(org, push, world.coef.trust.erosion_to_growth, ceiling)
+        org = np.where(escalated[:, None], np.where(member, eroded, 0.0), org)
+        channels.append(np.where(escalated, c.escalation_resolve, 0.0))
+    solved = binomial_from_uniform(u[0], open_now, resolution.combine(*channels))
+    if mode == "collaborative":
+        built = trust.build(org, (c.trust_per_joint_resolution * solved)[:, None], ceiling)
+        org = np.where((solved > 0)[:, None], np.where(member, built, 0.0), org)
+    remaining = open_now - solved
+    age = np.where(remaining > 0, before.open_age[:n] + 1.0, 0.0)
+    assert raised.any() and solved.any() and due.any()
+    resolution.apply(world)
+    np.testing.assert_array_equal(al.hidden_issues[:n], hidden)
+    np.testing.assert_array_equal(al.open_issues[:n], remaining)
+    np.testing.assert_array_equal(al.issues_resolved[:n], before.issues_resolved[:n] + solved)
+    np.testing.assert_array_equal(al.issues_raised[:n], before.issues_raised[:n])
+    assert_same(al.open_age[:n], age)
+    assert_same(al.trust_org[:n], org)
