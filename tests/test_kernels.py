@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel
-from sim.mechanisms import friction, meetings, resolution, trust, turnover, value
-from sim.randomness import binomial_from_uniform
+from sim.mechanisms import friction, meetings, resolution, shocks, trust, turnover, value
+from sim.randomness import binomial_from_uniform, poisson_from_uniform
 from sim.state import INVEST, OPERATE, RESTRUCTURE, AllianceTable
 
 SCENARIOS = {
@@ -252,3 +252,69 @@ def test_resolution_kernel_applies_the_rules(name, weeks, mode):
     np.testing.assert_array_equal(al.issues_raised[:n], before.issues_raised[:n])
     assert_same(al.open_age[:n], age)
     assert_same(al.trust_org[:n], org)
+
+
+@pytest.mark.parametrize("market", [False, True], ids=["own shocks", "with a market shock"])
+@pytest.mark.parametrize("name", ["dyads", "multi"])
+def test_shocks_kernel_applies_the_rules(name, market):
+    """Clinics and shocks as ODD 7.4 states them, with the array rules and the same draws."""
+    model = AllianceModel(
+        rng=17,
+        formation__mode="ongoing",
+        formation__rate_per_week=3.0,
+        firms__count=160,
+        simulation__horizon_weeks=300,
+        governance__risk_clinic="periodic",
+        governance__risk_clinic_interval_weeks=6,
+        environment__shock_rate_per_year=8.0,
+        environment__market_shock_rate_per_year=10.0 if market else 0.0,
+        environment__shock_severity=0.6,
+        **SCENARIOS[name],
+    )
+    env, c = model.config.environment, model.config.coefficients.shocks
+    p_market = shocks.weekly_probability(env.market_shock_rate_per_year)
+    streams = model.world.streams
+    while model.steps < 60 or (streams.uniform("shocks", [-1], model.steps + 1)[0] < p_market) != market:
+        model.step()
+    world = week_start(model)
+    al, n, week = world.alliances, world.n, world.week
+    before = copy.deepcopy(al)
+    member, ids = before.member[:n], before.alliance_id[:n]
+    # clinics: coverage decays, then periodic clinics renew it and build trust, at a cost
+    coverage = before.clinic_coverage[:n] * (1.0 - c.clinic_decay_per_week)
+    clinic = meetings.is_due(week - before.start_week[:n], 6)
+    coverage = np.where(clinic, 1.0, coverage)
+    ceiling, org, ip = before.trust_ceiling[:n], before.trust_org[:n], before.trust_ip[:n]
+    org = np.where(clinic[:, None] & member, trust.build(org, c.clinic_trust_gain, ceiling), org)
+    ip = np.where(clinic[:, None] & member, trust.build(ip, c.clinic_trust_gain, ceiling), ip)
+    realized = before.realized[:n] - np.where(clinic[:, None] & member, c.clinic_cost, 0.0)
+    # shocks
+    u_market = streams.uniform_block("shocks", np.array([-1]), week, (0, 1))[:, 0]
+    own = streams.uniform("shocks", ids, week, 0) < shocks.weekly_probability(env.shock_rate_per_year)
+    hit = own | market
+    u = streams.uniform_block("shocks", ids, week, (1, 2))
+    severity = shocks.severity_from_uniform(u[0], env.shock_severity)
+    if market:
+        market_severity = shocks.severity_from_uniform(u_market[1], env.market_shock_severity)
+        severity = np.maximum(severity * own, market_severity)
+    response = shocks.agreed_response(AllianceTable.slot_mean(before.risk_tolerance[:n], member))
+    loss = c.loss_per_severity * severity * shocks.loss_share(response, coverage, c)
+    realized = realized - np.where(hit[:, None] & member, loss[:, None], 0.0)
+    rate = shocks.conflict_rate(
+        severity, before.risk_mismatch[:n], coverage, model.config.coefficients.friction.per_risk_mismatch,
+        c.clinic_conflict_cut,
+    )  # fmt: skip
+    conflicts = np.where(hit, poisson_from_uniform(u[1], rate), 0)
+    drift = hit & (severity > c.drift_threshold)
+    shifted = 1 - c.drift_complementarity_loss * (severity - c.drift_threshold)
+    complementarity = np.where(drift, before.complementarity[:n] * shifted, before.complementarity[:n])
+    assert clinic.any() and own.any() and hit.all() == market and conflicts.any() and drift.any()
+    shocks.apply(world)
+    assert_same(al.clinic_coverage[:n], coverage)
+    assert_same(al.trust_org[:n], org)
+    assert_same(al.trust_ip[:n], ip)
+    assert_same(al.realized[:n], realized)
+    np.testing.assert_array_equal(al.shocks[:n], before.shocks[:n] + hit)
+    np.testing.assert_array_equal(al.open_issues[:n], before.open_issues[:n] + conflicts)
+    assert_same(al.complementarity[:n], complementarity)
+    np.testing.assert_array_equal(al.drift_week[:n], np.where(drift, week, before.drift_week[:n]))
