@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from sim import AllianceModel
-from sim.mechanisms import friction, meetings, resolution, shocks, trust, turnover, value
+from sim import outcome as oc
+from sim.mechanisms import friction, meetings, resolution, reviews, shocks, trust, turnover, value
 from sim.randomness import binomial_from_uniform, poisson_from_uniform
-from sim.state import INVEST, OPERATE, RESTRUCTURE, AllianceTable
+from sim.state import ENDED, INVEST, OPERATE, RESTRUCTURE, AllianceTable
 
 SCENARIOS = {
     "dyads": {"governance__meeting_mode": "mixed", "governance__meeting_interval_weeks": 2},
@@ -318,3 +319,112 @@ def test_shocks_kernel_applies_the_rules(name, market):
     np.testing.assert_array_equal(al.open_issues[:n], before.open_issues[:n] + conflicts)
     assert_same(al.complementarity[:n], complementarity)
     np.testing.assert_array_equal(al.drift_week[:n], np.where(drift, week, before.drift_week[:n]))
+
+
+def expected_reviews(world) -> dict[str, np.ndarray]:
+    """The reviews due this week (ODD 7.12) applied with the array rules to a copy of the state."""
+    al, n, week = copy.deepcopy(world.alliances), world.n, world.week
+    c, coef, streams = world.coef.reviews, world.coef, world.streams
+    interval = world.scenario.governance.review_interval_weeks
+    rows = np.flatnonzero(meetings.is_due(week - al.start_week[:n], interval))
+    member, slot_ids = al.member[rows], world.slot_ids(rows)
+    # 1. opportunism since the last review; a detected act betrays the co-partners
+    weeks = al.undetected_weeks[rows]
+    p = reviews.detection_probability(weeks, coef.contribution.detection_per_review)
+    caught = streams.bernoulli("reviews", slot_ids, week, p, draw=0) & (weeks > 0)
+    al.undetected_weeks[rows] = 0
+    victims = member & ~caught & caught.any(axis=1)[:, None]
+    for arr in (al.trust_org, al.trust_ip):
+        betrayed, ceiling = trust.betray(arr[rows], al.trust_ceiling[rows], coef.trust.betrayal_drop,
+                                         coef.trust.betrayal_ceiling)  # fmt: skip
+        arr[rows] = np.where(victims, betrayed, arr[rows])
+    al.trust_ceiling[rows] = np.where(victims, ceiling, al.trust_ceiling[rows])
+    al.betrayed_week[rows] = np.where(victims, week, al.betrayed_week[rows])
+    al.betrayals[rows] += victims.any(axis=1)
+    # 2. satisfaction
+    operating = np.where(al.phase[rows] == OPERATE, al.operate_weeks[rows], 0)[:, None]
+    ratio = reviews.value_ratio(al.realized_operating[rows], al.expected_rate[rows], operating, c.grace_weeks)
+    weight = reviews.judgement_weight(operating, c.grace_weeks, c.judgement_ramp_weeks)
+    judged = reviews.judged_ratio(ratio, weight)
+    sat = np.where(member, reviews.satisfaction(judged, al.trust_org[rows], c), np.inf)
+    # 3. early completion
+    realised_all = (al.realized[rows] >= al.expected_total[rows]) | ~member
+    done = realised_all.all(axis=1) & (al.phase[rows] == OPERATE)
+    al.outcome[rows[done]] = np.where(al.restructures[rows[done]] > 0, oc.RESTRUCTURED, oc.SUCCESS)
+    # 4. unhappy partners act
+    acts = streams.bernoulli("reviews", slot_ids, week, reviews.act_probability(sat, c), draw=1) & member
+    pro = world.managers.proactiveness[np.where(member, al.manager[rows], 0)]
+    prefers = streams.bernoulli("reviews", slot_ids, week, reviews.restructure_probability(pro, c), draw=2)
+    can = (
+        (al.restructures[rows] < c.max_restructures)[:, None]
+        & (al.trust_org[rows] >= c.restructure_min_trust)
+        & (al.phase[rows] == OPERATE)[:, None]
+    )
+    redo_slots = acts & can & prefers & ~done[:, None]
+    exits = acts & ~redo_slots & ~done[:, None]
+    failing = exits.any(axis=1)
+    f = rows[failing]
+    slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
+    al.outcome[f] = oc.FAILURE
+    al.exiting_slot[f] = slot
+    al.reason[f] = oc.failure_reason(
+        week, al.betrayed_week[f, slot], al.drift_week[f], ratio[failing][np.arange(f.size), slot],
+        c.objective_share, c.recent_betrayal_weeks, coef.shocks.drift_window_weeks,
+    )  # fmt: skip
+    ended = rows[done | failing]
+    al.active[ended] = False
+    al.phase[ended] = ENDED
+    al.end_week[ended] = week
+    # restructuring
+    r = rows[redo_slots.any(axis=1) & ~failing]
+    m = al.member[r]
+    rate = al.expected_rate[r]
+    realised_rate = al.realized_operating[r] / np.maximum(al.operate_weeks[r], 1)[:, None]
+    new_rate = np.maximum(rate + c.renegotiated_expectation * (realised_rate - rate), 0.0)
+    remaining = np.maximum(al.start_week[r] + al.term_weeks[r] - week - c.restructure_weeks, 0)[:, None]
+    al.realized[r] -= np.where(m, c.restructure_cost, 0.0)
+    al.expected_rate[r] = np.where(m, new_rate, 0.0)
+    objective = np.maximum(al.realized[r] + new_rate * remaining, coef.value.min_objective)
+    al.expected_total[r] = np.where(m, objective, 0.0)
+    al.phase[r] = RESTRUCTURE
+    al.phase_until[r] = week + c.restructure_weeks
+    al.restructures[r] += 1
+    counts = {"caught": int(caught.sum()), "completed": int(done.sum()), "exits": int(failing.sum()),
+              "restructured": int(r.size)}  # fmt: skip
+    return {name: getattr(al, name)[:n].copy() for name in REVIEWED_COLUMNS}, counts
+
+
+REVIEWED_COLUMNS = (
+    "active", "end_week", "outcome", "reason", "exiting_slot", "trust_org", "trust_ip", "trust_ceiling",
+    "betrayed_week", "betrayals", "undetected_weeks", "phase", "phase_until", "restructures", "realized",
+    "expected_rate", "expected_total",
+)  # fmt: skip
+
+
+def test_reviews_kernel_applies_the_rules_week_after_week(monkeypatch):
+    """Every review week of a run with opportunists and restructuring, checked as it happens."""
+    model = AllianceModel(
+        rng=19,
+        formation__mode="ongoing",
+        formation__rate_per_week=3.0,
+        firms__count=160,
+        simulation__horizon_weeks=220,
+        governance__review_interval_weeks=6,
+        firms__opportunistic_share=0.4,
+        formation__multi_partner_share=0.5,
+        formation__max_partners=4,
+    )
+    real_review = reviews.review
+    seen = {"caught": 0, "completed": 0, "exits": 0, "restructured": 0}
+
+    def checked_review(world):
+        expected, counts = expected_reviews(world)
+        real_review(world)
+        for name, values in expected.items():
+            assert_same(getattr(world.alliances, name)[: world.n], values)
+        for key in seen:
+            seen[key] += counts[key]
+
+    monkeypatch.setattr(reviews, "review", checked_review)
+    model.run()
+    assert all(count > 0 for count in seen.values()), seen
