@@ -18,9 +18,19 @@ import pytest
 
 from sim import AllianceModel
 from sim import outcome as oc
-from sim.mechanisms import friction, meetings, resolution, reviews, shocks, trust, turnover, value
+from sim.mechanisms import (
+    contribution,
+    friction,
+    meetings,
+    resolution,
+    reviews,
+    shocks,
+    trust,
+    turnover,
+    value,
+)
 from sim.randomness import binomial_from_uniform, poisson_from_uniform
-from sim.state import ENDED, INVEST, OPERATE, RESTRUCTURE, AllianceTable
+from sim.state import ENDED, INVEST, NEGOTIATE, OPERATE, RESTRUCTURE, AllianceTable
 
 SCENARIOS = {
     "dyads": {"governance__meeting_mode": "mixed", "governance__meeting_interval_weeks": 2},
@@ -426,5 +436,97 @@ def test_reviews_kernel_applies_the_rules_week_after_week(monkeypatch):
             seen[key] += counts[key]
 
     monkeypatch.setattr(reviews, "review", checked_review)
+    model.run()
+    assert all(count > 0 for count in seen.values()), seen
+
+
+def expected_weekly_checks(world) -> dict[str, np.ndarray]:
+    """Trust collapse and the end of the planned term (ODD 7.12) with the array rules, on a copy."""
+    al, n, week, c = copy.deepcopy(world.alliances), world.n, world.week, world.coef.reviews
+    rows = np.flatnonzero(al.active[:n])
+    trust_now = np.where(al.member[rows], al.trust_org[rows], np.inf)
+    collapsed = trust_now.min(axis=1) < c.trust_collapse
+    f = rows[collapsed]
+    slot = np.argmin(trust_now[collapsed], axis=1)
+    operating = np.where(al.phase[f] == OPERATE, al.operate_weeks[f], 0)
+    ratio = reviews.value_ratio(
+        al.realized_operating[f, slot], al.expected_rate[f, slot], operating, c.grace_weeks
+    )
+    al.reason[f] = oc.failure_reason(
+        week, al.betrayed_week[f, slot], al.drift_week[f], ratio, c.objective_share, c.recent_betrayal_weeks,
+        world.coef.shocks.drift_window_weeks,
+    )  # fmt: skip
+    al.outcome[f] = oc.FAILURE
+    al.exiting_slot[f] = slot
+    t = rows[~collapsed][week - al.start_week[rows[~collapsed]] >= al.term_weeks[rows[~collapsed]]]
+    met = oc.objectives_met(al.realized[t], al.expected_total[t], al.member[t], c.objective_share)
+    al.outcome[t] = oc.term_outcome(met, al.restructures[t])
+    al.reason[t] = np.where(al.outcome[t] == oc.FAILURE, oc.VALUE_SHORTFALL, -1)
+    ended = np.concatenate([f, t])
+    al.active[ended] = False
+    al.phase[ended] = ENDED
+    al.end_week[ended] = week
+    counts = {"collapsed": int(f.size), "at term": int(t.size), "term failures": int((~met).sum())}
+    return {name: getattr(al, name)[:n].copy() for name in REVIEWED_COLUMNS}, counts
+
+
+def expected_contribution(world) -> dict[str, np.ndarray]:
+    """Effort and opportunism (ODD 7.9) with the array rules and the same draws, on a copy."""
+    al, n, c = copy.deepcopy(world.alliances), world.n, world.coef.contribution
+    working = (al.phase[:n] != NEGOTIATE)[:, None] & al.member[:n]
+    influence = world.managers.influence[np.where(al.member[:n], al.manager[:n], 0)]
+    inc, cons, risk = al.incentives[:n], al.consistency[:n], al.risk_tolerance[:n]
+    trust_now = al.trust_org[:n]
+    e = contribution.effort(inc, cons, trust_now, risk, influence, c)
+    deterrence = contribution.deterrence_factor(world.scenario.governance.review_interval_weeks, c)
+    horizontal = (al.kind[:n] == 1)[:, None].astype(np.float64)
+    p = contribution.opportunism_probability(
+        horizontal, al.propensity[:n], risk, trust_now, inc, cons, deterrence, c
+    )
+    cheat = (world.streams.uniform("contribution", world.slot_ids(), world.week) < p) & working
+    if working.any():
+        al.effort[:n] = np.where(working, np.where(cheat, e * (1.0 - c.withheld_effort), e), al.effort[:n])
+        al.opportunistic[:n] = cheat
+        al.undetected_weeks[:n] += cheat
+    counts = {"working": int(working.sum()), "cheats": int(cheat.sum())}
+    columns = ("effort", "opportunistic", "undetected_weeks")
+    return {name: getattr(al, name)[:n].copy() for name in columns}, counts
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "expect", "needs"),
+    [
+        (reviews, "weekly_checks", expected_weekly_checks, ("collapsed", "at term", "term failures")),
+        (contribution, "apply", expected_contribution, ("working", "cheats")),
+    ],
+    ids=["weekly checks", "contribution"],
+)
+def test_kernel_applies_the_rules_week_after_week(monkeypatch, module, name, expect, needs):
+    """Every week of a run in poor conditions (so alliances collapse, cheat and reach their term)."""
+    model = AllianceModel(
+        rng=23,
+        formation__mode="ongoing",
+        formation__rate_per_week=3.0,
+        firms__count=160,
+        simulation__horizon_weeks=260,
+        firms__opportunistic_share=0.4,
+        firms__culture_dispersion=1.0,
+        governance__meeting_mode="virtual",
+        governance__meeting_interval_weeks=12,
+        formation__multi_partner_share=0.5,
+        formation__max_partners=4,
+    )
+    real = getattr(module, name)
+    seen = dict.fromkeys(needs, 0)
+
+    def checked(world):
+        expected, counts = expect(world)
+        real(world)
+        for column, values in expected.items():
+            assert_same(getattr(world.alliances, column)[: world.n], values)
+        for key in seen:
+            seen[key] += counts[key]
+
+    monkeypatch.setattr(module, name, checked)
     model.run()
     assert all(count > 0 for count in seen.values()), seen
