@@ -21,6 +21,7 @@ from sim import outcome as oc
 from sim.mechanisms import (
     contribution,
     friction,
+    lifecycle,
     meetings,
     resolution,
     reviews,
@@ -493,13 +494,56 @@ def expected_contribution(world) -> dict[str, np.ndarray]:
     return {name: getattr(al, name)[:n].copy() for name in columns}, counts
 
 
+def expected_friction(world) -> dict[str, np.ndarray]:
+    """New hidden issues and eruptions (ODD 7.5) with the array rules and the same draws, on a copy."""
+    al, n, c, gov = copy.deepcopy(world.alliances), world.n, world.coef.friction, world.scenario.governance
+    u = world.streams.uniform_block("friction", al.alliance_id[:n], world.week, (0, 1))
+    felt = friction.effective_distance(al.cultural_distance[:n], al.familiarity[:n], c.familiarity_discount)
+    ambiguity = friction.role_ambiguity(gov.role_clarity, gov.charter, c.charter_ambiguity_cut)
+    hidden = al.hidden_issues[:n] + poisson_from_uniform(u[0], friction.issue_rate(felt, ambiguity, c))
+    erupted = binomial_from_uniform(u[1], hidden, c.erupt_per_week)
+    al.hidden_issues[:n] = hidden - erupted
+    hit = np.flatnonzero(erupted)
+    friction.add_open(al, hit, erupted[hit])
+    tc = world.coef.trust
+    for arr in (al.trust_org, al.trust_ip):
+        eroded = trust.erode(arr[hit], (tc.eruption_loss * erupted[hit])[:, None], tc.erosion_to_growth,
+                             al.trust_ceiling[hit])  # fmt: skip
+        arr[hit] = np.where(al.member[hit], eroded, 0.0)
+    columns = ("hidden_issues", "open_issues", "open_age", "issues_raised", "trust_org", "trust_ip")
+    return {name: getattr(al, name)[:n].copy() for name in columns}, {"eruptions": int(hit.size)}
+
+
+def expected_lifecycle(world) -> dict[str, np.ndarray]:
+    """Phases (ODD 7.2) with the array rules, on a copy."""
+    al, n, week = copy.deepcopy(world.alliances), world.n, world.week
+    changed = 0
+    for _ in range(2):  # a zero-length invest phase passes straight to operate
+        phase = al.phase[:n]
+        timed = (phase == NEGOTIATE) | (phase == INVEST) | (phase == RESTRUCTURE)
+        rows = np.flatnonzero(timed & (week >= al.phase_until[:n]))
+        new = lifecycle.next_phase(al.phase[rows])
+        al.phase[rows] = new
+        invest_until = week + world.scenario.formation.invest_weeks
+        al.phase_until[rows] = np.where(new == INVEST, invest_until, al.phase_until[rows])
+        back = rows[new == OPERATE]
+        al.operate_weeks[back] = 0
+        al.realized_operating[back] = 0.0
+        changed += rows.size
+    al.operate_weeks[:n] += al.phase[:n] == OPERATE
+    columns = ("phase", "phase_until", "operate_weeks", "realized_operating")
+    return {name: getattr(al, name)[:n].copy() for name in columns}, {"phase changes": changed}
+
+
 @pytest.mark.parametrize(
     ("module", "name", "expect", "needs"),
     [
         (reviews, "weekly_checks", expected_weekly_checks, ("collapsed", "at term", "term failures")),
         (contribution, "apply", expected_contribution, ("working", "cheats")),
+        (friction, "apply", expected_friction, ("eruptions",)),
+        (lifecycle, "apply", expected_lifecycle, ("phase changes",)),
     ],
-    ids=["weekly checks", "contribution"],
+    ids=["weekly checks", "contribution", "friction", "lifecycle"],
 )
 def test_kernel_applies_the_rules_week_after_week(monkeypatch, module, name, expect, needs):
     """Every week of a run in poor conditions (so alliances collapse, cheat and reach their term)."""
