@@ -1,6 +1,6 @@
 """Speed benchmark: alliance-sim against Mesa's own Boltzmann wealth model, in one process.
 
-    .venv/bin/python benchmarks/bench_model.py              # full: ~1-2 minutes
+    .venv/bin/python benchmarks/bench_model.py              # full: under a minute
     .venv/bin/python benchmarks/bench_model.py --quick      # smoke check: ~20 seconds
     .venv/bin/python benchmarks/bench_model.py --json benchmarks/bench.json
 

@@ -1,6 +1,6 @@
 """Throughput of the experiment engine: runs per second, parallel efficiency, overhead and memory.
 
-    .venv/bin/python benchmarks/bench_sweep.py            # about 6-8 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_sweep.py            # about 3-4 minutes on 2 cores
     .venv/bin/python benchmarks/bench_sweep.py --quick    # a smoke check, under a minute
     .venv/bin/python benchmarks/bench_sweep.py --json benchmarks/sweep.json
 

@@ -238,5 +238,5 @@ def test_validate_bad_input_exits_2_with_one_message(tmp_path, capsys, extra, me
 
 @pytest.mark.slow
 def test_full_validation_passes(tmp_path):
-    """The real thing: 200 replications per arm, every target must pass (about 15 min on 2 cores)."""
+    """The real thing: 200 replications per arm, every target must pass (about 3 min on 2 cores)."""
     assert main(["validate", "--out", str(tmp_path / "validation"), "--quiet"]) == 0
