@@ -7,7 +7,7 @@ call per submodel per week, instead of dozens of numpy calls, is what keeps the 
 run small whether 20 or 20,000 alliances are running (see benchmarks/README.md).
 
 * `kernel`: compile a submodel's weekly loop. Compiled code is cached on disk (numba's
-  `cache=True`), so only the first run on a machine pays for compiling (some seconds); numba's
+  `cache=True`), so only the first run on a machine pays for compiling (about 20 seconds); numba's
   own error model is switched to numpy's (a division by zero gives inf or nan, as in numpy,
   instead of raising).
 * `formula`: mark a small pure function (a rule of a submodel) as usable from both sides: Python
