@@ -46,15 +46,20 @@ SCENARIOS = {
 }
 
 
-def mid_run(name: str, weeks: int) -> AllianceModel:
-    model = AllianceModel(
-        rng=11,
-        formation__mode="ongoing",  # launches spread over time: every phase and schedule at once
+def ongoing_model(seed: int, horizon: int = 300, **overrides) -> AllianceModel:
+    """A model whose alliances launch week after week: every phase and schedule at once."""
+    return AllianceModel(
+        rng=seed,
+        formation__mode="ongoing",
         formation__rate_per_week=3.0,
         firms__count=160,
-        simulation__horizon_weeks=300,
-        **SCENARIOS[name],
+        simulation__horizon_weeks=horizon,
+        **overrides,
     )
+
+
+def mid_run(name: str, weeks: int) -> AllianceModel:
+    model = ongoing_model(11, **SCENARIOS[name])
     for _ in range(weeks):
         model.step()
     assert model.world.n > 10
@@ -198,12 +203,8 @@ def test_turnover_restarts_each_counterpart_once_per_other_leaver():
 @pytest.mark.parametrize(("name", "weeks"), [("dyads", 70), ("multi", 90)])
 def test_resolution_kernel_applies_the_rules(name, weeks, mode):
     """The week's issue flow as ODD 7.7 states it, with the array rules and the same draws."""
-    model = AllianceModel(
-        rng=13,
-        formation__mode="ongoing",
-        formation__rate_per_week=3.0,
-        firms__count=160,
-        simulation__horizon_weeks=300,
+    model = ongoing_model(
+        13,
         governance__conflict_resolution=mode,
         governance__steering_committee=True,
         governance__steering_interval_weeks=5,
@@ -270,12 +271,8 @@ def test_resolution_kernel_applies_the_rules(name, weeks, mode):
 @pytest.mark.parametrize("name", ["dyads", "multi"])
 def test_shocks_kernel_applies_the_rules(name, market):
     """Clinics and shocks as ODD 7.4 states them, with the array rules and the same draws."""
-    model = AllianceModel(
-        rng=17,
-        formation__mode="ongoing",
-        formation__rate_per_week=3.0,
-        firms__count=160,
-        simulation__horizon_weeks=300,
+    model = ongoing_model(
+        17,
         governance__risk_clinic="periodic",
         governance__risk_clinic_interval_weeks=6,
         environment__shock_rate_per_year=8.0,
@@ -414,12 +411,9 @@ REVIEWED_COLUMNS = (
 
 def test_reviews_kernel_applies_the_rules_week_after_week(monkeypatch):
     """Every review week of a run with opportunists and restructuring, checked as it happens."""
-    model = AllianceModel(
-        rng=19,
-        formation__mode="ongoing",
-        formation__rate_per_week=3.0,
-        firms__count=160,
-        simulation__horizon_weeks=220,
+    model = ongoing_model(
+        19,
+        horizon=220,
         governance__review_interval_weeks=6,
         firms__opportunistic_share=0.4,
         formation__multi_partner_share=0.5,
@@ -547,12 +541,9 @@ def expected_lifecycle(world) -> dict[str, np.ndarray]:
 )
 def test_kernel_applies_the_rules_week_after_week(monkeypatch, module, name, expect, needs):
     """Every week of a run in poor conditions (so alliances collapse, cheat and reach their term)."""
-    model = AllianceModel(
-        rng=23,
-        formation__mode="ongoing",
-        formation__rate_per_week=3.0,
-        firms__count=160,
-        simulation__horizon_weeks=260,
+    model = ongoing_model(
+        23,
+        horizon=260,
         firms__opportunistic_share=0.4,
         firms__culture_dispersion=1.0,
         governance__meeting_mode="virtual",
