@@ -419,18 +419,28 @@ def test_reviews_kernel_applies_the_rules_week_after_week(monkeypatch):
         formation__multi_partner_share=0.5,
         formation__max_partners=4,
     )
-    real_review = reviews.review
-    seen = {"caught": 0, "completed": 0, "exits": 0, "restructured": 0}
+    needs = ("caught", "completed", "exits", "restructured")
+    run_checking_every_week(monkeypatch, model, reviews, "review", expected_reviews, needs)
 
-    def checked_review(world):
-        expected, counts = expected_reviews(world)
-        real_review(world)
-        for name, values in expected.items():
-            assert_same(getattr(world.alliances, name)[: world.n], values)
+
+def run_checking_every_week(monkeypatch, model, module, name, expect, needs) -> None:
+    """Run `model` with `module.name` checked against `expect` every week it is called.
+
+    `expect(world)` gives the expected alliance columns and counts of what happened; the run must
+    see each of `needs` at least once, so the rules' branches are all exercised.
+    """
+    real = getattr(module, name)
+    seen = dict.fromkeys(needs, 0)
+
+    def checked(world):
+        expected, counts = expect(world)
+        real(world)
+        for column, values in expected.items():
+            assert_same(getattr(world.alliances, column)[: world.n], values)
         for key in seen:
             seen[key] += counts[key]
 
-    monkeypatch.setattr(reviews, "review", checked_review)
+    monkeypatch.setattr(module, name, checked)
     model.run()
     assert all(count > 0 for count in seen.values()), seen
 
@@ -551,17 +561,4 @@ def test_kernel_applies_the_rules_week_after_week(monkeypatch, module, name, exp
         formation__multi_partner_share=0.5,
         formation__max_partners=4,
     )
-    real = getattr(module, name)
-    seen = dict.fromkeys(needs, 0)
-
-    def checked(world):
-        expected, counts = expect(world)
-        real(world)
-        for column, values in expected.items():
-            assert_same(getattr(world.alliances, column)[: world.n], values)
-        for key in seen:
-            seen[key] += counts[key]
-
-    monkeypatch.setattr(module, name, checked)
-    model.run()
-    assert all(count > 0 for count in seen.values()), seen
+    run_checking_every_week(monkeypatch, model, module, name, expect, needs)
