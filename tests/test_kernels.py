@@ -228,9 +228,8 @@ def test_resolution_kernel_applies_the_rules(name, weeks, mode):
     )
     raised = binomial_from_uniform(u[1], before.hidden_issues[:n], p_surface)
     hidden = before.hidden_issues[:n] - raised
-    rows = slice(0, n)
-    if raised.any():
-        friction.add_open(before, rows, raised)
+    surfaced = np.flatnonzero(raised)
+    friction.add_open(before, surfaced, raised[surfaced])
     open_now = before.open_issues[:n].copy()
     # 2. resolution, every channel at once
     score = resolution.people_score(

@@ -121,81 +121,69 @@ def _weekly(
     c, erode_ratio, events, at,
 ):  # fmt: skip
     c = c[0]
-    # 1. surfacing, drawn for every row first: whether any issue came into the open anywhere, or
-    # any is open anywhere, decides what the rest of the week does to every row
-    raised = np.empty(n, dtype=np.int64)
-    any_raised = False
-    any_open = False
     for r in range(n):
-        raised[r] = 0
-        if hidden[r] > 0:  # (no hidden issues: none to raise, whatever the chance)
+        # 1. surfacing (no hidden issues: none to raise, whatever the chance)
+        if hidden[r] > 0:
             pro = 0.0  # the managers' mean proactiveness
             used = 0
             for k in range(member.shape[1]):
                 if member[r, k]:
                     pro += proactiveness[manager[r, k]]
                     used += 1
-            pro = pro / max(used, 1)
-            p_surface = combine(c.proactive_surface_per_week * pro, meeting_surface[r])
-            raised[r] = binomial_at(uniform_at(key, alliance_id[r], week, 1), hidden[r], p_surface)
-        any_raised = any_raised or raised[r] > 0
-        any_open = any_open or open_issues[r] + raised[r] > 0
+            p_surface = combine(c.proactive_surface_per_week * pro / max(used, 1), meeting_surface[r])
+            raised = binomial_at(uniform_at(key, alliance_id[r], week, 1), hidden[r], p_surface)
+            if raised > 0:
+                hidden[r] -= raised
+                open_row(open_issues, open_age, issues_raised, r, raised)
+                at = record(events, at, week, alliance_id[r], RAISED, -1, raised)
 
-    for r in range(n):
-        if any_raised:  # (as before: every row's mean age is re-weighted in such a week)
-            hidden[r] -= raised[r]
-            open_row(open_issues, open_age, issues_raised, r, raised[r])
-            if raised[r] > 0:
-                at = record(events, at, week, alliance_id[r], RAISED, -1, raised[r])
-
-        # 2. resolution: the week's channels together (no open issues: nothing to resolve or
-        # escalate, but a steering committee that is due still meets)
+        # 2. resolution: the week's channels together; a steering committee that is due meets
+        # even with nothing open
         open_now = open_issues[r]
-        if any_open:
-            due = steering and is_due(week - start_week[r], steering_interval)
+        due = steering and is_due(week - start_week[r], steering_interval)
+        if due:
+            at = record(events, at, week, alliance_id[r], STEERING, -1, open_now)
+        if open_now > 0:
+            # the score: people_score of the slot means of the managers' and firms' traits
+            # (summed in slot order), plus the trust term
+            s_skill = 0.0
+            s_ei = 0.0
+            s_pro = 0.0
+            s_cap = 0.0
+            s_trust = 0.0
+            used = 0
+            for k in range(member.shape[1]):
+                if member[r, k]:
+                    m = manager[r, k]
+                    s_skill += skill[m]
+                    s_ei += ei[m]
+                    s_pro += proactiveness[m]
+                    s_cap += capability[firm[r, k]]
+                    s_trust += trust_org[r, k]
+                    used += 1
+            used = max(used, 1)
+            score = people_score(s_skill / used, s_ei / used, s_pro / used, s_cap / used, c)
+            score += c.trust_weight * (s_trust / used - 0.5)
+            p_team = channel_chance(score, c.base_at_meeting, factor, c.max_probability)
+            p_meeting = p_team if meeting_today[r] else 0.0
+            p_steering = 0.0
             if due:
-                at = record(events, at, week, alliance_id[r], STEERING, -1, open_now)
-            if open_now > 0:
-                # the score: people_score of the slot means of the managers' and firms' traits
-                # (summed in slot order), plus the trust term
-                s_skill = 0.0
-                s_ei = 0.0
-                s_pro = 0.0
-                s_cap = 0.0
-                s_trust = 0.0
-                used = 0
-                for k in range(member.shape[1]):
-                    if member[r, k]:
-                        m = manager[r, k]
-                        s_skill += skill[m]
-                        s_ei += ei[m]
-                        s_pro += proactiveness[m]
-                        s_cap += capability[firm[r, k]]
-                        s_trust += trust_org[r, k]
-                        used += 1
-                used = max(used, 1)
-                score = people_score(s_skill / used, s_ei / used, s_pro / used, s_cap / used, c)
-                score += c.trust_weight * (s_trust / used - 0.5)
-                p_team = channel_chance(score, c.base_at_meeting, factor, c.max_probability)
-                p_meeting = p_team if meeting_today[r] else 0.0
-                p_steering = 0.0
-                if due:
-                    p_steering = channel_chance(score, c.steering_committee, factor, c.max_probability)
-                p_escalation = 0.0
-                if escalation and open_age[r] > c.escalation_age_weeks:
-                    at = record(events, at, week, alliance_id[r], ESCALATED, -1, open_now)
-                    push = c.trust_per_escalation * open_now
-                    trust_mech.erode_row(trust_org, ceiling, member, r, push, erode_ratio)
-                    p_escalation = c.escalation_resolve
-                p = combine(p_meeting, c.day_to_day_share * p_team, p_steering, p_escalation)
-                solved = binomial_at(uniform_at(key, alliance_id[r], week, 0), open_now, p)
-                if solved > 0:
-                    open_issues[r] -= solved
-                    issues_resolved[r] += solved
-                    at = record(events, at, week, alliance_id[r], RESOLVED, -1, solved)
-                    if collaborative:
-                        push = c.trust_per_joint_resolution * solved
-                        trust_mech.build_row(trust_org, ceiling, member, r, push)
+                p_steering = channel_chance(score, c.steering_committee, factor, c.max_probability)
+            p_escalation = 0.0
+            if escalation and open_age[r] > c.escalation_age_weeks:
+                at = record(events, at, week, alliance_id[r], ESCALATED, -1, open_now)
+                push = c.trust_per_escalation * open_now
+                trust_mech.erode_row(trust_org, ceiling, member, r, push, erode_ratio)
+                p_escalation = c.escalation_resolve
+            p = combine(p_meeting, c.day_to_day_share * p_team, p_steering, p_escalation)
+            solved = binomial_at(uniform_at(key, alliance_id[r], week, 0), open_now, p)
+            if solved > 0:
+                open_issues[r] -= solved
+                issues_resolved[r] += solved
+                at = record(events, at, week, alliance_id[r], RESOLVED, -1, solved)
+                if collaborative:
+                    push = c.trust_per_joint_resolution * solved
+                    trust_mech.build_row(trust_org, ceiling, member, r, push)
 
         # 4. ageing
         open_age[r] = open_age[r] + 1.0 if open_issues[r] > 0 else 0.0
