@@ -91,13 +91,6 @@ def _weekly(
 ):  # fmt: skip
     c = c[0]
     slots = member.shape[1]
-    working = False  # no partner at work anywhere: nothing changes this week
-    for r in range(n):
-        if phase[r] != NEGOTIATE:
-            for k in range(slots):
-                working = working or member[r, k]
-    if not working:
-        return
     for r in range(n):
         past_negotiation = phase[r] != NEGOTIATE
         horizontal = 1.0 if kind[r] == 1 else 0.0
