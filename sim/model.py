@@ -4,7 +4,7 @@ One step is one week; a run ends at the horizon or, in cohort mode, as soon as e
 has ended (nothing is left to happen). The order of submodels within a week is fixed (docs/ODD.md section 3):
 
     lifecycle -> turnover -> shocks -> friction -> meetings (+ resolution at meetings)
-    -> resolution between meetings -> trust -> contribution -> value -> learning -> reviews
+    -> resolution between meetings -> trust -> contribution -> value -> costs -> learning -> reviews
     -> end-of-week checks (trust collapse, planned term) -> archive ended alliances
     -> formation (ongoing mode; new alliances start the next week, as a cohort formed at week 0
     starts in week 1) -> observation
@@ -32,6 +32,7 @@ from sim.agents import Alliance, Firm, Manager
 from sim.events import EventLog
 from sim.mechanisms import (
     contribution,
+    costs,
     formation,
     friction,
     learning,
@@ -148,6 +149,7 @@ class AllianceModel(mesa.Model):
         trust.weekly_update(w)
         contribution.apply(w)
         value.apply(w)
+        costs.apply(w)
         learning.apply(w)
         reviews.review(w)
         reviews.weekly_checks(w)
@@ -273,6 +275,11 @@ class AllianceModel(mesa.Model):
                 "min_final_trust": np.where(member, t.trust_org[:n], np.inf).min(axis=1, initial=np.inf),
                 "familiarity": t.familiarity[:n],
                 "value_realized": np.where(member, t.realized[:n], 0.0).sum(axis=1),
+                "value_created": np.where(member, t.value_created[:n], 0.0).sum(axis=1),
+                "governance_cost": np.where(member, t.governance_cost[:n], 0.0).sum(axis=1),
+                "other_cost": np.where(member, t.other_cost[:n], 0.0).sum(axis=1),
+                "net_value": np.where(member, t.realized[:n], 0.0).sum(axis=1),
+                "potential": t.potential[:n],
                 "value_expected": np.where(member, t.expected_total[:n], 0.0).sum(axis=1),
                 "objectives_met": met,
                 "restructures": t.restructures[:n].astype(np.int64),

@@ -150,6 +150,9 @@ STREAMS = (
     # 2 conflicts raised
     "shocks",
     "turnover",  # pair (manager position, the holder's number); length of stay
+    # potential: entity alliance id, week of formation; draws 0 value potential, 1 the share of
+    # complementarity a top-down alliance keeps
+    "potential",
 )
 
 

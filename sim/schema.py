@@ -349,6 +349,23 @@ class ValueCoefficients(Section):
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
     expectation_coordination: Unit = _f(0.67, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
+    potential_sd: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
+        0.0,
+        "luck governance cannot remove: sd of the log of an alliance's value potential (market, "
+        "technology, partner fit), drawn at formation with mean 1 and unknown to the partners when "
+        "they set expectations; 0 gives every alliance potential 1",
+    )
+    top_down_sd: Unit = _f(
+        0.0,
+        "spread of the share of complementarity a top-down alliance keeps (normal around "
+        "top_down_complementarity, clipped to [0.05, 1]); 0 keeps exactly top_down_complementarity",
+    )
+    effort_cost_per_week: NonNeg = _f(
+        0.0,
+        "operate and restructure phases: each partner's cost per week at full effort (effort is not "
+        "free once the alliance runs); expectations count it at expectation_effort",
+        le=1000.0,
+    )
 
 
 class ShockCoefficients(Section):
@@ -436,6 +453,12 @@ class ReviewCoefficients(Section):
         "docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
+    trust_reference: Unit = _f(
+        0.0,
+        "trust that counts as neutral in satisfaction: below it, trust lowers satisfaction, so a poor "
+        "relationship alone can make a partner unhappy (satisfaction = value_weight x judged value + "
+        "trust_weight x (trust - trust_reference)); 0 makes any trust add to satisfaction",
+    )
     recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
     grace_weeks: int = _f(
         26, "operating weeks before value is judged (until then the value term counts as on target)", ge=0
@@ -447,6 +470,56 @@ class ReviewCoefficients(Section):
         ge=0,
         le=520,
     )
+
+
+class CostCoefficients(Section):
+    """What each governance lever costs a partner, in value units (sim/mechanisms/costs.py).
+
+    Levers that already carry their own price elsewhere: meetings (`meetings.cost_*`), risk
+    clinics (`shocks.clinic_cost`), the insight workshop (`value.insight_workshop_cost`) and
+    renegotiation (`reviews.restructure_cost`). Every one of these is also counted in the
+    alliance's `governance_cost`.
+    """
+
+    function_per_year_central_function: NonNeg = _f(
+        0.0, "yearly cost of a central alliance function to its firm, shared over its alliances", le=1e6
+    )
+    function_per_year_center_of_excellence: NonNeg = _f(
+        0.0, "yearly cost of a centre of excellence to its firm, shared over its alliances", le=1e6
+    )
+    function_per_year_community_of_practice: NonNeg = _f(
+        0.0, "yearly cost of a community of practice to its firm, shared over its alliances", le=1e6
+    )
+    steering_per_meeting: NonNeg = _f(
+        0.0, "senior time of one steering committee meeting, per partner", le=1e4
+    )
+    review_per_review: NonNeg = _f(0.0, "cost of one review against the agreed metrics, per partner", le=1e4)
+    training_per_year: NonNeg = _f(
+        0.0,
+        "yearly cost per alliance at full investment in collaboration training (x firms.training)",
+        le=1e4,
+    )
+    hiring_per_year: NonNeg = _f(
+        0.0,
+        "yearly cost per alliance of hiring fully for collaboration (x firms.hiring_for_collaboration)",
+        le=1e4,
+    )
+    formal_incentive_payout: Unit = _f(
+        0.0, "share of a partner's weekly value paid out as formal incentives at full strength (x formal)"
+    )
+    informal_per_year: NonNeg = _f(
+        0.0, "yearly cost per alliance of informal incentives at full strength (x informal)", le=1e4
+    )
+    leadership_per_year: NonNeg = _f(
+        0.0, "yearly cost per alliance of leadership attention at full consistency (x consistency)", le=1e4
+    )
+    charter: NonNeg = _f(0.0, "one-off cost of writing a shared charter at launch, per partner", le=1e4)
+    collaborative_per_year: NonNeg = _f(
+        0.0,
+        "yearly time cost per alliance of collaborative conflict resolution (joint problem solving)",
+        le=1e4,
+    )
+    escalation_per_year: NonNeg = _f(0.0, "yearly time cost per alliance of an escalation procedure", le=1e4)
 
 
 class FormationCoefficients(Section):
@@ -472,6 +545,7 @@ class Coefficients(Section):
     learning: LearningCoefficients = Field(default_factory=LearningCoefficients)
     reviews: ReviewCoefficients = Field(default_factory=ReviewCoefficients)
     formation: FormationCoefficients = Field(default_factory=FormationCoefficients)
+    costs: CostCoefficients = Field(default_factory=CostCoefficients)
 
 
 def check_safe_name(value: str) -> str:

@@ -107,6 +107,7 @@ _ALLIANCE_FIELDS = {
     "exiting_slot": (np.int8, -1),
     "complementarity": (np.float64, 0.0),  # actual
     "perceived_complementarity": (np.float64, 0.0),  # what expectations were built on
+    "potential": (np.float64, 1.0),  # luck: multiplies the value it creates (mean 1, unknown to partners)
     "cultural_distance": (np.float64, 0.0),  # Kogut-Singh index between the partners
     "risk_mismatch": (np.float64, 0.0),  # max - min risk tolerance among the partners
     "familiarity": (np.float64, 0.0),
@@ -142,6 +143,10 @@ _SLOT_FIELDS = {
     "expected_total": (np.float64, 0.0),  # objective over the whole term (value units)
     "realized": (np.float64, 0.0),  # realised value so far, net of costs
     "realized_operating": (np.float64, 0.0),  # realised since it last entered operate
+    # the partner's accounts: realized = value_created - governance_cost - other_cost
+    "value_created": (np.float64, 0.0),  # its shares of the joint value (after appropriation)
+    "governance_cost": (np.float64, 0.0),  # what governing the alliance has cost it (every lever)
+    "other_cost": (np.float64, 0.0),  # investment, running effort and shock losses
     # the firm's traits that never change during a run, copied at launch for speed
     "incentives": (np.float64, 0.0),  # incentive index (formal and informal combined)
     "consistency": (np.float64, 0.0),  # leadership consistency

@@ -182,8 +182,11 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     )
 
     perceived = al.perceived_complementarity[rows]
-    actual = np.where(top_down, perceived * vc.top_down_complementarity, perceived)
+    ids = world.ids(rows)
+    kept = top_down_retained(world.streams.normal("potential", ids, week, draw=1), vc)
+    actual = np.where(top_down, perceived * kept, perceived)
     al.complementarity[rows] = actual
+    al.potential[rows] = value_potential(world.streams.normal("potential", ids, week, draw=0), vc)
 
     # initial trust, familiarity: from scratch or from a previous alliance of the same partners
     slots = world.slot_ids(rows)
@@ -213,28 +216,49 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
         lc.max_initial_familiarity, lc.partner_familiarity_per_year * history_years
     )
 
-    # expectations over the term
+    # expectations over the term (what the partners plan on: no luck, the effort they assume)
     rate = expected_rate(perceived, al.n_partners[rows], vc)
     operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
     invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
     al.expected_rate[rows] = np.where(member, rate[:, None], 0.0)
-    objective = np.maximum(rate * operate_weeks - invest, vc.min_objective)
+    running_effort = vc.effort_cost_per_week * vc.expectation_effort * operate_weeks
+    objective = np.maximum(rate * operate_weeks - invest - running_effort, vc.min_objective)
     al.expected_total[rows] = np.where(member, objective[:, None], 0.0)
 
     world.events.log(week, world.ids(rows), "formed", value=perceived)
 
     gov = sc.governance
+    if gov.charter and world.coef.costs.charter > 0:
+        charge(al, rows, world.coef.costs.charter)
     if gov.insight_workshop:
         td = rows[top_down]
         if td.size:
             p = al.perceived_complementarity[td]
             recovered = al.complementarity[td] + vc.insight_recovery * (p - al.complementarity[td])
             al.complementarity[td] = recovered
-            al.realized[td] -= np.where(al.member[td], vc.insight_workshop_cost, 0.0)
+            charge(al, td, vc.insight_workshop_cost)
             world.events.log(week, world.ids(td), "insight_workshop", value=recovered)
     if gov.risk_clinic in ("launch", "periodic"):
         shocks.hold_clinic(world, rows)
     return rows
+
+
+def value_potential(z, coef):
+    """An alliance's value potential from a standard normal draw: lognormal with mean 1."""
+    sd = coef.potential_sd
+    return np.exp(sd * z - 0.5 * sd * sd)
+
+
+def top_down_retained(z, coef):
+    """Share of the perceived complementarity a top-down alliance really has (from a normal draw)."""
+    return np.clip(coef.top_down_complementarity + coef.top_down_sd * z, 0.05, 1.0)
+
+
+def charge(al, rows: np.ndarray, cost: float) -> None:
+    """A one-off governance cost at launch to every partner of `rows` (realised value and governance cost)."""
+    due = np.where(al.member[rows], cost, 0.0)
+    al.realized[rows] -= due
+    al.governance_cost[rows] += due
 
 
 def apply(world) -> np.ndarray:

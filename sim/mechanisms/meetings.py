@@ -66,7 +66,7 @@ def apply(world) -> None:
     at = _weekly(
         n, world.week, al.alliance_id, al.start_week, al.meetings_held, al.familiarity,
         al.member, al.manager, mgr.skill, mgr.emotional_intelligence,
-        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating,
+        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost,
         *world.meeting_flags(),
         gov.meeting_interval_weeks, MODES[gov.meeting_mode], gov.mixed_in_person_share,
         world.const.meetings, events.buffers(n), events.count,
@@ -77,7 +77,8 @@ def apply(world) -> None:
 @kernel
 def _weekly(
     n, week, alliance_id, start_week, held, familiarity, member, manager, skill, ei,
-    trust_org, trust_ip, ceiling, realized, realized_operating, meeting_today, meeting_surface,
+    trust_org, trust_ip, ceiling, realized, realized_operating, governance_cost, meeting_today,
+    meeting_surface,
     interval, mode, share, c, events, at,
 ):  # fmt: skip
     c = c[0]
@@ -110,6 +111,7 @@ def _weekly(
                 used += 1
                 realized[r, k] -= cost
                 realized_operating[r, k] -= cost
+                governance_cost[r, k] += cost
             else:
                 trust_org[r, k] = 0.0
                 trust_ip[r, k] = 0.0

@@ -6,7 +6,8 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
    a detected act is a betrayal of the co-partners (submodel trust: trust cut, lasting ceiling).
 2. If every partner of an operating alliance has already realised all it expected, the alliance
    ends early, successfully (restructured, if it was renegotiated); the others go on.
-3. Satisfaction = value_weight * judged + trust_weight * trust, where judged = 1 + w * (ratio - 1),
+3. Satisfaction = value_weight * judged + trust_weight * (trust - trust_reference), where
+   judged = 1 + w * (ratio - 1),
    ratio = min(realised / expected value, 1.5) with value counted since the alliance last
    entered the operate phase (after investing, or after a restructuring), and w the weight of
    results: 0 for the first `grace_weeks` of operation (the value term counts as on target),
@@ -82,7 +83,9 @@ def judged_ratio(ratio, weight) -> np.ndarray:
 
 @formula
 def satisfaction(ratio, trust, coef) -> np.ndarray:
-    return coef.value_weight * ratio + coef.trust_weight * trust
+    """A partner's satisfaction: its judged value ratio, plus trust above (less trust below) the
+    neutral `trust_reference`."""
+    return coef.value_weight * ratio + coef.trust_weight * (trust - coef.trust_reference)
 
 
 @formula
@@ -131,7 +134,8 @@ def review(world) -> None:
         al.alliance_id, al.start_week, al.term_weeks, al.phase, al.phase_until, al.operate_weeks,
         al.restructures, al.betrayals, al.drift_week, al.member, al.manager, world.managers.proactiveness,
         al.undetected_weeks, al.trust_org, al.trust_ip, al.trust_ceiling, al.betrayed_week,
-        al.realized, al.realized_operating, al.expected_rate, al.expected_total, world.const.reviews,
+        al.realized, al.realized_operating, al.expected_rate, al.expected_total, al.governance_cost,
+        world.const.reviews,
         coef.contribution.detection_per_review, coef.trust.betrayal_drop, coef.trust.betrayal_ceiling,
         coef.shocks.drift_window_weeks, coef.value.min_objective,
         ending, events.buffers(n * (3 * al.max_partners + 2)), events.count,
@@ -194,7 +198,7 @@ def _review(
     n, week, key, interval, alliance_id, start_week, term_weeks, phase, phase_until, operate_weeks,
     restructures, betrayals, drift_week, member, manager, proactiveness,
     undetected_weeks, trust_org, trust_ip, ceiling, betrayed_week,
-    realized, realized_operating, expected_rate, expected_total,
+    realized, realized_operating, expected_rate, expected_total, governance_cost,
     c, detection_per_review, betrayal_drop, betrayal_ceiling, drift_window_weeks, min_objective,
     ending, events, at,
 ):  # fmt: skip
@@ -284,7 +288,8 @@ def _review(
         elif redo:
             at = _restructure(
                 r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
-                realized, realized_operating, expected_rate, expected_total, c, min_objective, events, at,
+                realized, realized_operating, expected_rate, expected_total, governance_cost, c,
+                min_objective, events, at,
             )  # fmt: skip
     return at, ended
 
@@ -292,7 +297,8 @@ def _review(
 @kernel_helper
 def _restructure(
     r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
-    realized, realized_operating, expected_rate, expected_total, c, min_objective, events, at,
+    realized, realized_operating, expected_rate, expected_total, governance_cost, c, min_objective, events,
+    at,
 ):  # fmt: skip
     """Renegotiate: expectations move toward what is being realised, at a cost, for a while."""
     weeks = np.maximum(operate_weeks[r], 1)
@@ -307,6 +313,7 @@ def _restructure(
             rate + c.renegotiated_expectation * (realized_operating[r, k] / weeks - rate), 0.0
         )
         realized[r, k] -= c.restructure_cost
+        governance_cost[r, k] += c.restructure_cost
         expected_rate[r, k] = new_rate
         expected_total[r, k] = np.maximum(realized[r, k] + new_rate * remaining, min_objective)
     phase[r] = RESTRUCTURE

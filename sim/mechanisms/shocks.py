@@ -76,7 +76,7 @@ def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic
 @kernel_helper
 def clinic_row(
     r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized, realized_operating,
-    c, events, at,
+    governance_cost, c, events, at,
 ):  # fmt: skip
     """A risk clinic in running row `r`: agreed responses become current, trust grows, each
     partner pays its cost; logged with the mean organisational trust after it."""
@@ -87,6 +87,7 @@ def clinic_row(
         if member[r, k]:
             realized[r, k] -= c.clinic_cost
             realized_operating[r, k] -= c.clinic_cost
+            governance_cost[r, k] += c.clinic_cost
     return record(events, at, week, alliance_id[r], CLINIC, -1, trust_mech.row_mean(trust_org, member, r))
 
 
@@ -97,7 +98,8 @@ def hold_clinic(world, rows: np.ndarray) -> None:
     al, events = world.alliances, world.events
     at = _clinics(
         np.ascontiguousarray(rows, dtype=np.int64), world.week, al.alliance_id, al.member, al.clinic_coverage,
-        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, world.const.shocks,
+        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost,
+        world.const.shocks,
         events.buffers(rows.size), events.count,
     )  # fmt: skip
     events.commit(at)
@@ -106,13 +108,13 @@ def hold_clinic(world, rows: np.ndarray) -> None:
 @kernel
 def _clinics(
     rows, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-    realized_operating, c, events, at,
+    realized_operating, governance_cost, c, events, at,
 ):  # fmt: skip
     c = c[0]
     for i in range(rows.shape[0]):
         at = clinic_row(
             rows[i], week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-            realized_operating, c, events, at,
+            realized_operating, governance_cost, c, events, at,
         )  # fmt: skip
     return at
 
@@ -130,7 +132,8 @@ def apply(world) -> None:
         weekly_probability(env.shock_rate_per_year), weekly_probability(env.market_shock_rate_per_year),
         env.shock_severity, env.market_shock_severity, world.coef.friction.per_risk_mismatch,
         al.alliance_id, al.start_week, al.member, al.clinic_coverage, al.trust_org, al.trust_ip,
-        al.trust_ceiling, al.realized, al.realized_operating, al.shocks, al.risk_tolerance, al.risk_mismatch,
+        al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost, al.other_cost, al.shocks,
+        al.risk_tolerance, al.risk_mismatch,
         al.open_issues, al.open_age, al.issues_raised, al.complementarity, al.drift_week,
         world.const.shocks, events.buffers(5 * n), events.count,
     )  # fmt: skip
@@ -141,7 +144,8 @@ def apply(world) -> None:
 def _weekly(
     n, week, key, interval, p_own, p_market, mean_own, mean_market, per_risk_mismatch,
     alliance_id, start_week, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-    realized_operating, shocks, risk_tolerance, risk_mismatch, open_issues, open_age, issues_raised,
+    realized_operating, governance_cost, other_cost, shocks, risk_tolerance, risk_mismatch, open_issues,
+    open_age, issues_raised,
     complementarity, drift_week, c, events, at,
 ):  # fmt: skip
     c = c[0]
@@ -153,7 +157,7 @@ def _weekly(
         if interval > 0 and is_due(week - start_week[r], interval):
             at = clinic_row(
                 r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-                realized_operating, c, events, at,
+                realized_operating, governance_cost, c, events, at,
             )  # fmt: skip
         a = alliance_id[r]
         own = uniform_at(key, a, week, 0) < p_own
@@ -173,6 +177,7 @@ def _weekly(
             if member[r, k]:
                 realized[r, k] -= loss
                 realized_operating[r, k] -= loss
+                other_cost[r, k] += loss
 
         rate = conflict_rate(severity, risk_mismatch[r], coverage, per_risk_mismatch, c.clinic_conflict_cut)
         conflicts = poisson_at(uniform_at(key, a, week, 2), rate)

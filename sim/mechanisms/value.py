@@ -2,7 +2,7 @@
 
 While operating, an alliance creates
 
-    V = value_scale * complementarity * geometric_mean(effort) * coordination
+    V = value_scale * complementarity * potential * geometric_mean(effort) * coordination
 
 where coordination = min(1, (coordination_base + coordination_trust * mean trust
                               + coordination_capability * mean alliance capability)
@@ -11,11 +11,19 @@ where coordination = min(1, (coordination_base + coordination_trust * mean trust
 The geometric mean makes every partner's effort matter: one partner coasting drags the whole
 alliance down. V is split equally; an opportunistic partner also captures `appropriation` of each
 honest co-partner's share. While restructuring the alliance creates `restructure_value_factor` of V.
-In the invest phase there is no value yet: each partner pays `invest_cost_per_week * effort`.
+In the invest phase there is no value yet: each partner pays `invest_cost_per_week * effort`;
+while the alliance runs (operate, restructure) each pays `effort_cost_per_week * effort`. Out of
+its share each partner pays its formal incentives, `costs.formal_incentive_payout * formal` of a
+positive share, counted as governance cost (submodel costs).
+
+`potential` is the alliance's luck: what its market, technology and fit allow, drawn once at
+formation (lognormal, mean 1, `potential_sd`) and known to nobody when expectations are set, so
+realised value spreads around expected value whatever the governance.
 
 Expectations are set at formation from the complementarity the parents *perceive*, an assumed
-effort and coordination (`expected_rate`), so alliances formed top-down without a strategic
-insight (whose actual complementarity is lower) tend to fall short.
+effort and coordination (`expected_rate`), less the investment and the running effort at that
+assumed effort, so alliances formed top-down without a strategic insight (whose actual
+complementarity is lower by a drawn share) tend to fall short.
 """
 
 from __future__ import annotations
@@ -93,16 +101,41 @@ def apply(world) -> None:
         world.scenario.governance.role_clarity, world.coef.friction.rigidity_value_cost
     )
     _weekly(
-        n, al.phase, al.member, al.effort, al.trust_org, al.firm, world.firms.capability, al.complementarity,
-        al.open_issues, al.opportunistic, al.realized, al.realized_operating,
-        float(rigidity), world.coef.contribution.appropriation, c,
-    )  # fmt: skip
+        n=n,
+        phase=al.phase,
+        member=al.member,
+        effort=al.effort,
+        trust_org=al.trust_org,
+        firm=al.firm,
+        capability=world.firms.capability,
+        complementarity=al.complementarity,
+        potential=al.potential,
+        open_issues=al.open_issues,
+        opportunistic=al.opportunistic,
+        incentives_formal=world.firms.incentives_formal,
+        realized=al.realized,
+        realized_operating=al.realized_operating,
+        governance_cost=al.governance_cost,
+        other_cost=al.other_cost,
+        value_created=al.value_created,
+        rigidity=float(rigidity),
+        appropriation=world.coef.contribution.appropriation,
+        formal_payout=world.coef.costs.formal_incentive_payout,
+        c=c,
+    )
+
+
+@formula
+def incentive_payout(share, formal, payout):
+    """Formal incentives paid out of a partner's share of this week's value (none out of a loss)."""
+    return payout * formal * np.maximum(share, 0.0)
 
 
 @kernel
 def _weekly(
-    n, phase, member, effort, trust_org, firm, capability, complementarity, open_issues, opportunistic,
-    realized, realized_operating, rigidity, appropriation, c,
+    n, phase, member, effort, trust_org, firm, capability, complementarity, potential, open_issues,
+    opportunistic, incentives_formal, realized, realized_operating, governance_cost, other_cost,
+    value_created, rigidity, appropriation, formal_payout, c,
 ):  # fmt: skip
     c = c[0]
     slots = member.shape[1]
@@ -110,7 +143,9 @@ def _weekly(
         if phase[r] == INVEST:
             for k in range(slots):
                 if member[r, k]:
-                    realized[r, k] -= c.invest_cost_per_week * effort[r, k]
+                    invest = c.invest_cost_per_week * effort[r, k]
+                    realized[r, k] -= invest
+                    other_cost[r, k] += invest
             continue
         if phase[r] == OPERATE:
             factor = 1.0
@@ -118,6 +153,13 @@ def _weekly(
             factor = c.restructure_value_factor
         else:
             continue  # no value in the other phases
+        # the work itself costs effort while the alliance runs
+        for k in range(slots):
+            if member[r, k]:
+                running = c.effort_cost_per_week * effort[r, k]
+                realized[r, k] -= running
+                realized_operating[r, k] -= running
+                other_cost[r, k] += running
         # one pass over the used slots: trust, capability and log effort summed, cheats counted
         trust_sum = 0.0
         capability_sum = 0.0
@@ -139,7 +181,7 @@ def _weekly(
             gm_effort = np.sqrt(effort[r, 0] * effort[r, 1])
         else:
             gm_effort = np.exp(log_effort_sum / per)
-        v = joint_value(complementarity[r], gm_effort, coord, c) * factor
+        v = joint_value(complementarity[r], gm_effort, coord, c) * factor * potential[r]
         # as shares: an equal split, less what cheats take from each honest partner
         equal = v / per
         taken = appropriation * equal
@@ -156,5 +198,8 @@ def _weekly(
                     s = equal + gain
                 else:
                     s = equal - taken
-                realized[r, k] += s
-                realized_operating[r, k] += s
+                paid = incentive_payout(s, incentives_formal[firm[r, k]], formal_payout)
+                realized[r, k] += s - paid
+                realized_operating[r, k] += s - paid
+                governance_cost[r, k] += paid
+                value_created[r, k] += s

@@ -1,0 +1,173 @@
+"""Governance costs, the partners' accounts and the luck governance cannot remove.
+
+Every lever has a price (submodel costs and the levers priced where they act), the accounts add
+up (realised = created - governance cost - other costs, per partner and so per alliance), and
+an alliance's value potential spreads realised value around expectations without moving them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SMALL, run_small_model
+
+from sim import AllianceModel
+from sim.mechanisms import costs, formation, reviews, value
+from sim.schema import CostCoefficients, ReviewCoefficients, ValueCoefficients
+
+ALL_COSTS = {
+    "coefficients__costs__function_per_year_central_function": 30.0,
+    "coefficients__costs__steering_per_meeting": 1.5,
+    "coefficients__costs__review_per_review": 0.5,
+    "coefficients__costs__training_per_year": 4.0,
+    "coefficients__costs__hiring_per_year": 3.0,
+    "coefficients__costs__formal_incentive_payout": 0.1,
+    "coefficients__costs__informal_per_year": 2.0,
+    "coefficients__costs__leadership_per_year": 2.0,
+    "coefficients__costs__charter": 2.0,
+    "coefficients__costs__collaborative_per_year": 3.0,
+    "coefficients__value__effort_cost_per_week": 0.3,
+    "firms__alliance_function": "central_function",
+    "governance__steering_committee": True,
+    "governance__charter": True,
+    "governance__conflict_resolution": "collaborative",
+}
+
+
+def _accounts(model):
+    out = model.outcomes()
+    return out, out["value_created"] - out["governance_cost"] - out["other_cost"] - out["net_value"]
+
+
+class TestAccounts:
+    def test_the_accounts_add_up_for_every_alliance_with_every_cost_on(self):
+        out, gap = _accounts(run_small_model(3, **ALL_COSTS))
+        assert np.abs(gap).max() < 1e-8 * max(1.0, out["value_created"].abs().max())
+        assert (out["net_value"] == out["value_realized"]).all()
+
+    def test_the_accounts_add_up_at_the_defaults(self):
+        _, gap = _accounts(run_small_model(3))
+        assert np.abs(gap).max() < 1e-8
+
+    def test_the_accounts_add_up_slot_by_slot_in_multi_partner_alliances(self):
+        model = run_small_model(
+            4, formation__multi_partner_share=0.7, formation__max_partners=4, **ALL_COSTS
+        )
+        for t in (model.world.alliances, model.world.alliances.archive):
+            n = t.n
+            gap = t.value_created[:n] - t.governance_cost[:n] - t.other_cost[:n] - t.realized[:n]
+            assert np.abs(np.where(t.member[:n], gap, 0.0)).max() < 1e-8
+
+    def test_switching_costs_on_raises_governance_cost_and_lowers_net_value(self):
+        free = run_small_model(5, **{k: v for k, v in ALL_COSTS.items() if "__costs__" not in k})
+        paid = run_small_model(5, **ALL_COSTS)
+        a, b = free.outcomes(), paid.outcomes()
+        assert (b["governance_cost"] > a["governance_cost"]).all()
+        assert b["net_value"].mean() < a["net_value"].mean()
+
+    def test_meetings_and_renegotiation_are_the_governance_cost_at_the_defaults(self):
+        model = run_small_model(6, governance__meeting_mode="virtual")
+        out = model.outcomes()
+        coef = model.config.coefficients
+        per_meeting = coef.meetings.cost_virtual
+        expected = out["n_partners"] * (
+            out["meetings"] * per_meeting + out["restructures"] * coef.reviews.restructure_cost
+        )
+        assert out["restructures"].sum() > 0
+        assert np.allclose(out["governance_cost"], expected)
+
+
+class TestCostFormulas:
+    def test_a_function_is_shared_over_the_firms_alliances(self):
+        coef = CostCoefficients(function_per_year_central_function=52.0)
+        one, four = costs.function_cost_per_week(np.array([1, 1]), np.array([1, 4]), coef)
+        assert one == pytest.approx(1.0) and four == pytest.approx(0.25)
+        assert costs.function_cost_per_week(0, 1, coef) == 0.0  # no function, no cost
+
+    def test_practice_costs_scale_with_each_lever(self):
+        coef = CostCoefficients(
+            training_per_year=52.0, hiring_per_year=104.0, informal_per_year=52.0, leadership_per_year=52.0
+        )
+        assert costs.practice_cost_per_week(1.0, 0.0, 0.0, 0.0, 0.0, coef) == pytest.approx(1.0)
+        assert costs.practice_cost_per_week(0.0, 0.5, 0.0, 0.0, 0.0, coef) == pytest.approx(1.0)
+        assert costs.practice_cost_per_week(0.0, 0.0, 0.0, 0.0, 52.0, coef) == pytest.approx(1.0)
+        low = costs.practice_cost_per_week(0.2, 0.2, 0.2, 0.2, 0.0, coef)
+        high = costs.practice_cost_per_week(0.8, 0.8, 0.8, 0.8, 0.0, coef)
+        assert high > low > 0
+
+    def test_collaborative_and_escalation_cost_time_and_ad_hoc_nothing(self):
+        coef = CostCoefficients(collaborative_per_year=3.0, escalation_per_year=1.0)
+        assert costs.mode_cost_per_year("collaborative", coef) == 3.0
+        assert costs.mode_cost_per_year("escalation", coef) == 1.0
+        assert costs.mode_cost_per_year("ad_hoc", coef) == 0.0
+
+    def test_incentives_are_paid_out_of_gains_never_out_of_losses(self):
+        assert value.incentive_payout(10.0, 0.5, 0.2) == pytest.approx(1.0)
+        assert value.incentive_payout(-10.0, 0.5, 0.2) == 0.0
+        assert value.incentive_payout(10.0, 0.0, 0.2) == 0.0
+
+    def test_the_submodel_is_skipped_only_when_every_weekly_cost_is_zero(self):
+        assert not costs.any_cost(CostCoefficients())
+        assert not costs.any_cost(CostCoefficients(charter=5.0))
+        assert costs.any_cost(CostCoefficients(review_per_review=0.1))
+
+
+class TestLuck:
+    def test_potential_is_one_without_luck(self):
+        out = run_small_model(3).outcomes()
+        assert (out["potential"] == 1.0).all()
+
+    def test_potential_is_lognormal_with_mean_one(self):
+        z = np.random.default_rng(0).standard_normal(200_000)
+        p = formation.value_potential(z, ValueCoefficients(potential_sd=0.4))
+        assert p.mean() == pytest.approx(1.0, abs=0.01)
+        assert np.log(p).std() == pytest.approx(0.4, abs=0.01)
+        assert (p > 0).all()
+
+    def test_luck_spreads_realised_value_but_leaves_expectations_alone(self):
+        at_formation = lambda **kw: AllianceModel(rng=7, **SMALL, **kw).world.alliances  # noqa: E731
+        calm, lucky = at_formation(), at_formation(coefficients__value__potential_sd=0.5)
+        n = calm.n
+        assert np.array_equal(calm.expected_total[:n], lucky.expected_total[:n])
+        assert np.array_equal(calm.complementarity[:n], lucky.complementarity[:n])
+        assert lucky.potential[:n].std() > 0.3
+        calm_out = run_small_model(7).outcomes()
+        lucky_out = run_small_model(7, coefficients__value__potential_sd=0.5).outcomes()
+        ratio = lambda o: o["value_created"] / o["value_expected"]  # noqa: E731
+        assert ratio(lucky_out).std() > ratio(calm_out).std()
+        # more potential, more value: the luck is what it says
+        assert np.corrcoef(lucky_out["potential"], ratio(lucky_out))[0, 1] > 0.3
+
+    def test_top_down_alliances_keep_a_drawn_share_of_complementarity(self):
+        al = AllianceModel(rng=8, **SMALL, coefficients__value__top_down_sd=0.15).world.alliances
+        n = al.n
+        top_down = al.top_down[:n]
+        kept = al.complementarity[:n] / al.perceived_complementarity[:n]
+        assert top_down.sum() > 10
+        assert kept[top_down].std() > 0.05
+        assert kept[top_down].mean() == pytest.approx(0.55, abs=0.06)
+        assert ((kept[top_down] >= 0.05) & (kept[top_down] <= 1.0 + 1e-12)).all()
+        assert np.array_equal(kept[~top_down], np.ones((~top_down).sum()))
+
+    def test_without_spread_top_down_keeps_exactly_the_set_share(self):
+        z = np.array([-3.0, 0.0, 3.0])
+        assert np.allclose(formation.top_down_retained(z, ValueCoefficients()), 0.55)
+
+
+class TestRunningEffortAndTrust:
+    def test_running_effort_costs_and_expectations_plan_for_it(self):
+        plain = run_small_model(9).outcomes()
+        costly = run_small_model(9, coefficients__value__effort_cost_per_week=0.4).outcomes()
+        assert (costly["value_expected"] <= plain["value_expected"]).all()
+        assert (costly["value_expected"] < plain["value_expected"]).any()
+        assert costly["other_cost"].mean() > plain["other_cost"].mean()
+
+    def test_low_trust_lowers_satisfaction_below_a_neutral_reference(self):
+        neutral = ReviewCoefficients(trust_reference=0.5)
+        happy = reviews.satisfaction(1.0, 0.5, neutral)
+        assert happy == pytest.approx(neutral.value_weight)
+        assert reviews.satisfaction(1.0, 0.1, neutral) < neutral.satisfaction_threshold
+        assert reviews.satisfaction(1.0, 0.9, neutral) > happy
+        # without a reference any trust adds (the older rule)
+        old_rule = ReviewCoefficients()
+        assert reviews.satisfaction(1.0, 0.1, old_rule) > old_rule.satisfaction_threshold
