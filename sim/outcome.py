@@ -59,15 +59,32 @@ def term_outcome(all_met, restructures):
 
 
 @formula
+def value_deficit(value_ratio, value_weight):
+    """How much value below expectations pulls a partner's satisfaction down (satisfaction units)."""
+    return value_weight * np.maximum(1.0 - value_ratio, 0.0)
+
+
+@formula
+def trust_deficit(trust, trust_reference, trust_weight):
+    """How much trust below neutral pulls a partner's satisfaction down (satisfaction units)."""
+    return trust_weight * np.maximum(trust_reference - trust, 0.0)
+
+
+@formula
 def failure_reason(
-    week, betrayed_week, drift_week, value_ratio, objective_share, recent_betrayal_weeks, drift_window_weeks
-):
-    """Why the exiting partner left (arrays over exits, or one exit in kernels).
+    week, betrayed_week, drift_week, value_ratio, objective_share, value_short, trust_short,
+    recent_betrayal_weeks, drift_window_weeks,
+):  # fmt: skip
+    """Why the exiting partner left: the dominant cause (arrays over exits, or one exit in kernels).
 
     Precedence: a recently detected betrayal -> detected_opportunism; a recent strategic shift
-    caused by a shock -> strategic_drift; value below the objective -> value_shortfall;
-    otherwise the partner left because trust fell apart -> trust_collapse.
+    caused by a shock -> strategic_drift; then whichever pulled the partner's satisfaction down
+    more: value below its objective (`value_ratio < objective_share` and the value deficit at
+    least the trust deficit) -> value_shortfall; otherwise the relationship -> trust_collapse.
+    `value_short` and `trust_short` are `value_deficit` and `trust_deficit`; an exit forced by
+    collapsed trust passes an infinite trust deficit.
     """
+    value_dominates = (value_ratio < objective_share) & (value_short >= trust_short)
     return np.int8(
         pick(
             week - betrayed_week <= recent_betrayal_weeks,
@@ -75,7 +92,7 @@ def failure_reason(
             pick(
                 week - drift_week <= drift_window_weeks,
                 STRATEGIC_DRIFT,
-                pick(value_ratio < objective_share, VALUE_SHORTFALL, TRUST_COLLAPSE),
+                pick(value_dominates, VALUE_SHORTFALL, TRUST_COLLAPSE),
             ),
         )
     )

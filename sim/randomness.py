@@ -151,7 +151,7 @@ STREAMS = (
     "shocks",
     "turnover",  # pair (manager position, the holder's number); length of stay
     # potential: entity alliance id, week of formation; draws 0 value potential, 1 the share of
-    # complementarity a top-down alliance keeps
+    # complementarity a top-down alliance keeps, 2 rapport (the ceiling of the partners' trust)
     "potential",
 )
 

@@ -50,10 +50,19 @@ class Distribution(Section):
 
 
 class TermWeeks(Section):
-    """Planned term of an alliance, drawn uniformly between min and max (weeks)."""
+    """Planned term of an alliance (weeks): lognormal around `median`, or uniform, within [min, max]."""
 
-    min: int = _f(104, "shortest planned term, weeks", ge=4, le=5200)
-    max: int = _f(208, "longest planned term, weeks", ge=4, le=5200)
+    distribution: Literal["lognormal", "uniform"] = _f(
+        "lognormal",
+        "lognormal: median x exp(sd_log x z), clipped to [min, max] (few very long, many mid-length "
+        "terms, as real alliance lives); uniform: every whole week in [min, max] equally likely",
+    )
+    median: int = _f(260, "lognormal: median planned term, weeks (260 = five years)", ge=4, le=5200)
+    sd_log: Annotated[float, Field(ge=0.0, le=3.0)] = _f(
+        0.5, "lognormal: standard deviation of the log of the term"
+    )
+    min: int = _f(52, "shortest planned term, weeks", ge=4, le=5200)
+    max: int = _f(1040, "longest planned term, weeks", ge=4, le=5200)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -285,6 +294,13 @@ class TrustCoefficients(Section):
     )
     initial_mean: Unit = _f(0.45, "organisational and interpersonal trust of new partners")
     initial_sd: Unit = _f(0.08, "spread of initial trust")
+    rapport_mean: Unit = _f(
+        1.0,
+        "mean of an alliance's rapport: the ceiling its partners' trust can grow to (relational fit, "
+        "drawn once per alliance; a betrayal can lower it further)",
+    )
+    rapport_sd: Unit = _f(0.0, "spread of rapport across alliances (normal, clipped to [rapport_min, 1])")
+    rapport_min: Unit = _f(0.2, "lowest rapport an alliance can draw")
     backlog_erosion: Unit = _f(0.0008, "trust loss per open issue per week, before ageing")
     age_scale_weeks: Annotated[float, Field(gt=0.0)] = _f(
         12.0, "an open issue of this age erodes twice as fast as a new one"
@@ -349,6 +365,11 @@ class ValueCoefficients(Section):
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
     expectation_coordination: Unit = _f(0.67, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
+    effort_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
+        1.0,
+        "elasticity of joint value to the partners' effort (below 1: diminishing returns, more effort "
+        "buys proportionally less value)",
+    )
     potential_sd: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
         0.0,
         "luck governance cannot remove: sd of the log of an alliance's value potential (market, "
@@ -453,6 +474,11 @@ class ReviewCoefficients(Section):
         "docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
+    early_completion: bool = _f(
+        True,
+        "an operating alliance ends early, as a success, at the first review where every partner has "
+        "realised all it expected over the term; false: it runs on to its planned term",
+    )
     trust_reference: Unit = _f(
         0.0,
         "trust that counts as neutral in satisfaction: below it, trust lowers satisfaction, so a poor "

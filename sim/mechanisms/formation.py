@@ -12,7 +12,8 @@ number (mean `formation.rate_per_week`) every week. Either way one alliance form
    repeat ties happen (Gulati).
 3. The alliance is a dyad, or with chance `multi_partner_share` has 3..max_partners partners;
    it is horizontal with chance `horizontal_share`, formed top-down without strategic insight with
-   chance `top_down_share`, and has a planned term drawn from `term_weeks`.
+   chance `top_down_share`, and has a planned term drawn from `term_weeks` (lognormal around
+   its median by default: alliance lives are skewed, most mid-length, a few very long).
 4. Perceived complementarity is the mean over partner pairs of a pair trait; actual
    complementarity is lower for top-down alliances (`top_down_complementarity`) unless an insight
    workshop recovers part of it. Expectations are set from the perceived value.
@@ -26,6 +27,7 @@ number (mean `formation.rate_per_week`) every week. Either way one alliance form
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.mechanisms import shocks
 from sim.mechanisms.contribution import incentive_index
@@ -123,14 +125,7 @@ def form(world, count: int, week: int) -> np.ndarray:
         groups.append(group)
         kinds.append(int(s.uniform("formation", ent, week, _DRAW_KIND)[0] < fm.horizontal_share))
         top_down.append(bool(s.uniform("formation", ent, week, _DRAW_TOP_DOWN)[0] < fm.top_down_share))
-        u = s.uniform("formation", ent, week, _DRAW_TERM)[0]
-        terms.append(
-            fm.term_weeks.min
-            + min(
-                int(u * (fm.term_weeks.max - fm.term_weeks.min + 1)),
-                fm.term_weeks.max - fm.term_weeks.min,
-            )
-        )
+        terms.append(planned_term(s.uniform("formation", ent, week, _DRAW_TERM)[0], fm.term_weeks))
     if not groups:
         return np.zeros(0, dtype=np.int64)
     return launch(world, groups, np.array(kinds), np.array(top_down), np.array(terms), week)
@@ -210,7 +205,11 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     )
     al.trust_org[rows] = np.where(member, trust0, 0.0)
     al.trust_ip[rows] = np.where(member, trust0, 0.0)
-    al.trust_ceiling[rows] = 1.0
+    # rapport: how far trust between these partners can grow (relational fit, drawn per alliance)
+    rapport = trust_rapport(world.streams.normal("potential", world.ids(rows), week, draw=2), tc)
+    al.trust_ceiling[rows] = np.where(member, rapport[:, None], 1.0)
+    al.trust_org[rows] = np.minimum(al.trust_org[rows], al.trust_ceiling[rows])
+    al.trust_ip[rows] = np.minimum(al.trust_ip[rows], al.trust_ceiling[rows])
     lc = world.coef.learning
     al.familiarity[rows] = np.minimum(
         lc.max_initial_familiarity, lc.partner_familiarity_per_year * history_years
@@ -241,6 +240,19 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     if gov.risk_clinic in ("launch", "periodic"):
         shocks.hold_clinic(world, rows)
     return rows
+
+
+def planned_term(u: float, term) -> int:
+    """A planned term in weeks from a uniform draw `u` in [0, 1) (`formation.term_weeks`)."""
+    if term.distribution == "uniform":
+        return term.min + min(int(u * (term.max - term.min + 1)), term.max - term.min)
+    weeks = term.median * np.exp(term.sd_log * float(ndtri(u))) if u > 0 else term.min
+    return int(min(max(round(weeks), term.min), term.max))
+
+
+def trust_rapport(z, coef):
+    """The ceiling trust between an alliance's partners can reach, from a normal draw `z`."""
+    return np.clip(coef.rapport_mean + coef.rapport_sd * z, coef.rapport_min, 1.0)
 
 
 def value_potential(z, coef):

@@ -185,11 +185,13 @@ def _add_ending(ending, count, row, outcome, reason, slot, group):
 
 
 @kernel_helper
-def _exit_reason(week, r, slot, ratio, betrayed_week, drift_week, c, drift_window_weeks):
-    """Why the partner in `slot` of row `r` exits (sim.outcome.failure_reason)."""
+def _exit_reason(week, r, slot, ratio, weight, trust_short, betrayed_week, drift_week, c, drift_window_weeks):
+    """Why the partner in `slot` of row `r` exits (sim.outcome.failure_reason); the value deficit
+    is the one its satisfaction felt (the ratio as judged with the weight of results `weight`)."""
+    value_short = oc.value_deficit(judged_ratio(ratio, weight), c.value_weight)
     return oc.failure_reason(
-        week, betrayed_week[r, slot], drift_week[r], ratio, c.objective_share, c.recent_betrayal_weeks,
-        drift_window_weeks,
+        week, betrayed_week[r, slot], drift_week[r], ratio, c.objective_share, value_short, trust_short,
+        c.recent_betrayal_weeks, drift_window_weeks,
     )  # fmt: skip
 
 
@@ -245,7 +247,7 @@ def _review(
         operating = operating_weeks(phase[r], operate_weeks[r])
         weight = judgement_weight(operating, c.grace_weeks, c.judgement_ramp_weeks)
         at = record(events, at, week, aid, TRUST_SAMPLED, -1, trust_mech.row_mean(trust_org, member, r))
-        done = phase[r] == OPERATE
+        done = phase[r] == OPERATE and c.early_completion
         for k in range(slots):
             ratio[k] = value_ratio(realized_operating[r, k], expected_rate[r, k], operating, c.grace_weeks)
             sat[k] = np.inf
@@ -281,8 +283,10 @@ def _review(
                 exiting = k  # the most dissatisfied of the exiting partners speaks for the exit
         if exiting >= 0:
             at = record(events, at, week, aid, EXITED, exiting, trust_org[r, exiting])
+            trust_short = oc.trust_deficit(trust_org[r, exiting], c.trust_reference, c.trust_weight)
             reason = _exit_reason(
-                week, r, exiting, ratio[exiting], betrayed_week, drift_week, c, drift_window_weeks
+                week, r, exiting, ratio[exiting], weight, trust_short, betrayed_week, drift_week, c,
+                drift_window_weeks,
             )
             ended = _add_ending(ending, ended, r, oc.FAILURE, reason, exiting, 1)
         elif redo:
@@ -347,7 +351,10 @@ def _weekly_checks(
                 realized_operating[r, weakest], expected_rate[r, weakest], operating, c.grace_weeks
             )
             at = record(events, at, week, alliance_id[r], EXITED, weakest, trust_org[r, weakest])
-            reason = _exit_reason(week, r, weakest, ratio, betrayed_week, drift_week, c, drift_window_weeks)
+            # the exit is forced by trust: the relationship is its cause (unless betrayal or drift)
+            reason = _exit_reason(
+                week, r, weakest, ratio, 1.0, np.inf, betrayed_week, drift_week, c, drift_window_weeks
+            )
             ended = _add_ending(ending, ended, r, oc.FAILURE, reason, weakest, 0)
         elif week - start_week[r] >= term_weeks[r]:
             met = oc.objectives_met_row(realized, expected_total, member, r, c.objective_share)

@@ -2,7 +2,7 @@
 
 While operating, an alliance creates
 
-    V = value_scale * complementarity * potential * geometric_mean(effort) * coordination
+    V = value_scale * complementarity * potential * geometric_mean(effort)^effort_elasticity * coordination
 
 where coordination = min(1, (coordination_base + coordination_trust * mean trust
                               + coordination_capability * mean alliance capability)
@@ -60,7 +60,8 @@ def geometric_mean_effort(effort: np.ndarray, member: np.ndarray) -> np.ndarray:
 
 @formula
 def joint_value(complementarity, gm_effort, coord, coef):
-    return coef.value_scale * complementarity * gm_effort * coord
+    """Value per week from fit, effort (with diminishing returns, `effort_elasticity`) and coordination."""
+    return coef.value_scale * complementarity * np.power(gm_effort, coef.effort_elasticity) * coord
 
 
 def shares(
@@ -85,7 +86,7 @@ def expected_rate(perceived_complementarity, n_partners, coef) -> np.ndarray:
     return (
         coef.value_scale
         * perceived_complementarity
-        * coef.expectation_effort
+        * np.power(coef.expectation_effort, coef.effort_elasticity)
         * coef.expectation_coordination
         / np.maximum(n_partners, 1)
     )
