@@ -93,9 +93,10 @@ def apply(world) -> None:
         world.scenario.governance.role_clarity, world.coef.friction.rigidity_value_cost
     )
     _weekly(
-        n, al.phase, al.member, al.effort, al.trust_org, al.firm, world.firms.capability, al.complementarity,
-        al.open_issues, al.opportunistic, al.realized, al.realized_operating,
-        float(rigidity), world.coef.contribution.appropriation, c,
+        n=n, phase=al.phase, member=al.member, effort=al.effort, trust_org=al.trust_org, firm=al.firm,
+        capability=world.firms.capability, complementarity=al.complementarity, open_issues=al.open_issues,
+        opportunistic=al.opportunistic, realized=al.realized, realized_operating=al.realized_operating,
+        rigidity=float(rigidity), appropriation=world.coef.contribution.appropriation, c=c,
     )  # fmt: skip
 
 
