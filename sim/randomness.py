@@ -214,7 +214,7 @@ class Streams:
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
         shape = np.shape(ids)
-        return _bits_array(self.key(stream), _flat_ids(ids), week, draw).reshape(shape)
+        return _bits_array(key=self.key(stream), ids=_flat_ids(ids), week=week, draw=draw).reshape(shape)
 
     def pair_uniform(self, stream: str, first, second) -> np.ndarray:
         """Uniforms addressed by pairs of integer ids, one per pair.
@@ -225,7 +225,7 @@ class Streams:
         first, second = np.broadcast_arrays(
             np.asarray(first, dtype=np.int64), np.asarray(second, dtype=np.int64)
         )
-        out = _pair_uniform_array(self.key(stream), _flat_ids(first), _flat_ids(second))
+        out = _pair_uniform_array(key=self.key(stream), first=_flat_ids(first), second=_flat_ids(second))
         return out.reshape(first.shape)
 
     def pair_normal(self, stream: str, first, second) -> np.ndarray:
@@ -242,7 +242,7 @@ class Streams:
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
         draws = np.array([int(d) for d in draws], dtype=np.int64)
-        return _uniform_block(self.key(stream), _flat_ids(ids), week, draws)
+        return _uniform_block(key=self.key(stream), ids=_flat_ids(ids), week=week, draws=draws)
 
     def uniform(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Uniform numbers in [0, 1), one per id."""
@@ -251,7 +251,8 @@ class Streams:
         if not (-1 <= week < (1 << 20) - 1):
             raise ValueError("week must be in [-1, 2**20 - 1)")
         shape = np.shape(ids)
-        return _uniform_block(self.key(stream), _flat_ids(ids), week, np.array([draw]))[0].reshape(shape)
+        block = _uniform_block(key=self.key(stream), ids=_flat_ids(ids), week=week, draws=np.array([draw]))
+        return block[0].reshape(shape)
 
     def normal(self, stream: str, ids, week: int, draw: int = 0) -> np.ndarray:
         """Standard normal numbers, one per id (inverse-CDF transform)."""
@@ -375,12 +376,14 @@ def poisson_from_uniform(u: np.ndarray, lam) -> np.ndarray:
     lam = _flat(lam, shape, np.float64)
     if lam.size and lam.min() < 0:
         raise ValueError("Poisson mean must be >= 0")
-    return _poisson_array(_flat(u, shape, np.float64), lam).reshape(shape)
+    return _poisson_array(u=_flat(u, shape, np.float64), lam=lam).reshape(shape)
 
 
 def binomial_from_uniform(u: np.ndarray, n, p) -> np.ndarray:
     """Inverse-CDF binomial over arrays (see `binomial_at`): u, n and p broadcast together."""
     u = np.asarray(u, dtype=np.float64)
     shape = np.broadcast_shapes(u.shape, np.shape(n), np.shape(p))
-    out = _binomial_array(_flat(u, shape, np.float64), _flat(n, shape, np.int64), _flat(p, shape, np.float64))
+    out = _binomial_array(
+        u=_flat(u, shape, np.float64), n=_flat(n, shape, np.int64), p=_flat(p, shape, np.float64)
+    )
     return out.reshape(shape)

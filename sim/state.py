@@ -247,7 +247,10 @@ class _Columns:
     def copy_rows(self, source: _Columns, from_rows: np.ndarray, to_rows: np.ndarray) -> None:
         """Copy every column of `source`'s `from_rows` into this table's `to_rows`."""
         for src, dst in zip(source.column_groups(), self.column_groups(), strict=True):
-            (_copy_rows_2d if src[0].ndim == 2 else _copy_rows_1d)(src, dst, from_rows, to_rows)
+            if src[0].ndim == 2:
+                _copy_rows_2d(source=src, target=dst, from_rows=from_rows, to_rows=to_rows)
+            else:
+                _copy_rows_1d(source=src, target=dst, from_rows=from_rows, to_rows=to_rows)
 
     @staticmethod
     def slot_mean(values: np.ndarray, member: np.ndarray) -> np.ndarray:

@@ -89,7 +89,7 @@ def _read_constants(c):
 def test_kernels_read_constants_by_name_as_python_reads_the_section():
     gov = load_scenario("configs/designs/best_practice.yaml").governance
     expected = gov.meeting_interval_weeks * gov.role_clarity + gov.steering_committee
-    assert _read_constants(constants(gov)) == expected
+    assert _read_constants(c=constants(gov)) == expected
 
 
 def test_a_fresh_process_finds_the_compiled_kernels_on_disk(tmp_path):
@@ -141,7 +141,7 @@ def test_uniform_at_is_the_documented_generator_and_the_array_method(seed, entit
     streams = Streams(seed)
     key = streams.key("shocks")
     expected = reference_uniform(int(key), entity, week, draw)
-    assert uniform_at(key, entity, week, draw) == expected
+    assert uniform_at(key=key, entity=entity, week=week, draw=draw) == expected
     assert streams.uniform("shocks", np.array([entity]), week, draw)[0] == expected
     assert streams.uniform_block("shocks", np.array([entity]), week, (draw,))[0, 0] == expected
 
@@ -156,7 +156,7 @@ def test_pair_uniform_at_is_the_documented_generator_and_the_array_method(seed, 
     streams = Streams(seed)
     key = streams.key("pairs")
     expected = reference_pair_uniform(int(key), first, second)
-    assert pair_uniform_at(key, first, second) == expected
+    assert pair_uniform_at(key=key, first=first, second=second) == expected
     assert streams.pair_uniform("pairs", np.array([first]), np.array([second]))[0] == expected
 
 
@@ -181,9 +181,9 @@ def test_kernel_events_come_out_in_order_and_survive_growth():
     log = EventLog(capacity=4)
     log.log(6, [5, 9], "shock", value=[0.1, 0.2])
     code = EVENT_CODE["issue_erupted"]
-    log.commit(_write_events(log.buffers(10), log.count, 10, code))
+    log.commit(_write_events(buffers=log.buffers(10), at=log.count, n=10, code=code))
     assert len(log) == 12
-    log.commit(_write_events(log.buffers(3), log.count, 3, code))
+    log.commit(_write_events(buffers=log.buffers(3), at=log.count, n=3, code=code))
     frame = log.to_frame()
     assert len(frame) == 15
     assert frame["week"].tolist() == [6, 6] + [7] * 13
@@ -196,7 +196,7 @@ def test_kernel_events_come_out_in_order_and_survive_growth():
 
 def test_disabled_log_drops_kernel_events():
     log = EventLog(enabled=False)
-    log.commit(_write_events(log.buffers(5), log.count, 5, EVENT_CODE["shock"]))
+    log.commit(_write_events(buffers=log.buffers(5), at=log.count, n=5, code=EVENT_CODE["shock"]))
     log.log(1, [1], "shock")
     assert len(log) == 0 and log.to_frame().empty
 
@@ -238,7 +238,7 @@ def test_compaction_keeps_every_alliance_once(mode, run_small):
 def test_a_kernel_that_writes_more_events_than_it_reserved_is_caught():
     log = EventLog(capacity=64)
     with pytest.raises(RuntimeError, match="room"):
-        log.commit(_write_events(log.buffers(3), log.count, 5, EVENT_CODE["shock"]))
+        log.commit(_write_events(buffers=log.buffers(3), at=log.count, n=5, code=EVENT_CODE["shock"]))
     assert len(log) == 0
 
 
@@ -264,7 +264,7 @@ def _pick_in_kernel(flag):
 
 
 def test_pick_in_kernels():
-    assert _pick_in_kernel(True) == 1.5 and _pick_in_kernel(False) == -2.0
+    assert _pick_in_kernel(flag=True) == 1.5 and _pick_in_kernel(flag=False) == -2.0
 
 
 def test_meeting_flags_must_cover_the_running_rows(run_small):

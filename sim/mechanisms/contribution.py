@@ -78,16 +78,19 @@ def apply(world) -> None:
     interval = world.scenario.governance.review_interval_weeks
     deterrence = float(deterrence_factor(interval, world.coef.contribution))
     _weekly(
-        n, world.week, world.streams.key("contribution"), al.alliance_id, al.phase, al.kind, al.member,
-        al.manager, world.managers.influence, al.incentives, al.consistency, al.risk_tolerance, al.propensity,
-        al.trust_org, al.effort, al.opportunistic, al.undetected_weeks, deterrence, c,
+        n=n, week=world.week, key=world.streams.key("contribution"), alliance_id=al.alliance_id,
+        phase=al.phase, kind=al.kind, member=al.member, manager=al.manager,
+        influence=world.managers.influence, incentives=al.incentives, consistency=al.consistency,
+        risk_tolerance=al.risk_tolerance, propensity=al.propensity, trust_org=al.trust_org,
+        effort_col=al.effort, opportunistic=al.opportunistic, undetected_weeks=al.undetected_weeks,
+        deterrence=deterrence, c=c,
     )  # fmt: skip
 
 
 @kernel
 def _weekly(
-    n, week, key, alliance_id, phase, kind, member, manager, influence, incentives, consistency, risk,
-    propensity, trust, effort_col, opportunistic, undetected, deterrence, c,
+    n, week, key, alliance_id, phase, kind, member, manager, influence, incentives, consistency,
+    risk_tolerance, propensity, trust_org, effort_col, opportunistic, undetected_weeks, deterrence, c,
 ):  # fmt: skip
     c = c[0]
     slots = member.shape[1]
@@ -98,12 +101,12 @@ def _weekly(
             if not (past_negotiation and member[r, k]):
                 opportunistic[r, k] = False
                 continue
-            inc, cons, tr, rt = incentives[r, k], consistency[r, k], trust[r, k], risk[r, k]
+            inc, cons, tr, rt = incentives[r, k], consistency[r, k], trust_org[r, k], risk_tolerance[r, k]
             e = effort(inc, cons, tr, rt, influence[manager[r, k]], c)
             p = opportunism_probability(horizontal, propensity[r, k], rt, tr, inc, cons, deterrence, c)
             cheat = uniform_at(key, slot_entity(alliance_id[r], k), week, 0) < p
             if cheat:
                 e = e * (1.0 - c.withheld_effort)
-                undetected[r, k] += 1
+                undetected_weeks[r, k] += 1
             effort_col[r, k] = e
             opportunistic[r, k] = cheat

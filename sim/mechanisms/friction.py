@@ -83,31 +83,32 @@ def apply(world) -> None:
     ambiguity = role_ambiguity(gov.role_clarity, gov.charter, world.coef.friction.charter_ambiguity_cut)
     events = world.events
     at = _weekly(
-        n, world.week, world.streams.key("friction"), al.alliance_id, al.cultural_distance, al.familiarity,
-        al.hidden_issues, al.open_issues, al.open_age, al.issues_raised,
-        al.member, al.trust_org, al.trust_ip, al.trust_ceiling,
-        ambiguity, c, world.const.trust, events.buffers(n), events.count,
+        n=n, week=world.week, key=world.streams.key("friction"), alliance_id=al.alliance_id,
+        cultural_distance=al.cultural_distance, familiarity=al.familiarity, hidden_issues=al.hidden_issues,
+        open_issues=al.open_issues, open_age=al.open_age, issues_raised=al.issues_raised, member=al.member,
+        trust_org=al.trust_org, trust_ip=al.trust_ip, trust_ceiling=al.trust_ceiling, ambiguity=ambiguity,
+        c=c, tc=world.const.trust, events=events.buffers(n), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
 
 @kernel
 def _weekly(
-    n, week, key, alliance_id, distance, familiarity, hidden, open_issues, open_age, issues_raised,
-    member, trust_org, trust_ip, ceiling, ambiguity, c, tc, events, at,
+    n, week, key, alliance_id, cultural_distance, familiarity, hidden_issues, open_issues, open_age,
+    issues_raised, member, trust_org, trust_ip, trust_ceiling, ambiguity, c, tc, events, at,
 ):  # fmt: skip
     c, tc = c[0], tc[0]
     for r in range(n):
-        felt = effective_distance(distance[r], familiarity[r], c.familiarity_discount)
+        felt = effective_distance(cultural_distance[r], familiarity[r], c.familiarity_discount)
         rate = issue_rate(felt, ambiguity, c)
-        now_hidden = hidden[r] + poisson_at(uniform_at(key, alliance_id[r], week, 0), rate)
+        now_hidden = hidden_issues[r] + poisson_at(uniform_at(key, alliance_id[r], week, 0), rate)
         erupted = binomial_at(uniform_at(key, alliance_id[r], week, 1), now_hidden, c.erupt_per_week)
-        hidden[r] = now_hidden - erupted
+        hidden_issues[r] = now_hidden - erupted
         if erupted > 0:
             open_row(open_issues, open_age, issues_raised, r, erupted)
             push = tc.eruption_loss * erupted
-            trust_mech.erode_row(trust_org, ceiling, member, r, push, tc.erosion_to_growth)
-            trust_mech.erode_row(trust_ip, ceiling, member, r, push, tc.erosion_to_growth)
+            trust_mech.erode_row(trust_org, trust_ceiling, member, r, push, tc.erosion_to_growth)
+            trust_mech.erode_row(trust_ip, trust_ceiling, member, r, push, tc.erosion_to_growth)
             at = record(events, at, week, alliance_id[r], ERUPTED, -1, erupted)
     return at
 

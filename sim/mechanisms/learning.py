@@ -57,7 +57,8 @@ def apply(world) -> None:
     """A week of experience for every firm (and its capability); managers grow into the job."""
     f, mgr = world.firms, world.managers
     _weekly(
-        f.experience_years, f.capability, f.active_alliances, f.function_type, mgr.skill, world.const.learning
+        experience_years=f.experience_years, capability_col=f.capability, active_alliances=f.active_alliances,
+        function_type=f.function_type, skill=mgr.skill, c=world.const.learning,
     )
 
 

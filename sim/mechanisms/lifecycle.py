@@ -52,8 +52,9 @@ def apply(world) -> None:
         return
     events = world.events
     at = _advance(
-        n, world.week, world.scenario.formation.invest_weeks, al.alliance_id, al.phase, al.phase_until,
-        al.operate_weeks, al.realized_operating, events.buffers(2 * n), events.count,
+        n=n, week=world.week, invest_weeks=world.scenario.formation.invest_weeks, alliance_id=al.alliance_id,
+        phase=al.phase, phase_until=al.phase_until, operate_weeks=al.operate_weeks,
+        realized_operating=al.realized_operating, events=events.buffers(2 * n), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
@@ -91,10 +92,12 @@ def end(world, rows: np.ndarray, outcome, reason=-1, exiting_slot=-1) -> None:
         return
     al, events = world.alliances, world.events
     at = _close(
-        rows, _per_row(outcome, k), _per_row(reason, k), _per_row(exiting_slot, k), world.week,
-        al.alliance_id, al.active, al.phase, al.end_week, al.outcome, al.reason, al.exiting_slot,
-        al.member, al.firm, al.manager, world.firms.active_alliances, world.managers.load,
-        events.buffers(k), events.count,
+        rows=rows, outcome=_per_row(outcome, k), reason=_per_row(reason, k),
+        exiting_slot=_per_row(exiting_slot, k), week=world.week, alliance_id=al.alliance_id,
+        active=al.active, phase=al.phase, end_week=al.end_week, outcome_col=al.outcome, reason_col=al.reason,
+        exiting_col=al.exiting_slot, member=al.member, firm=al.firm, manager=al.manager,
+        firm_alliances=world.firms.active_alliances, manager_load=world.managers.load,
+        events=events.buffers(k), at=events.count,
     )  # fmt: skip
     if at < 0:
         raise RuntimeError("an alliance cannot end twice")

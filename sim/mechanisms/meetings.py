@@ -63,36 +63,41 @@ def apply(world) -> None:
     if n == 0:
         return
     mgr, events = world.managers, world.events
+    meeting_today, meeting_surface = world.meeting_flags()
     at = _weekly(
-        n, world.week, al.alliance_id, al.start_week, al.meetings_held, al.familiarity,
-        al.member, al.manager, mgr.skill, mgr.emotional_intelligence,
-        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost,
-        *world.meeting_flags(),
-        gov.meeting_interval_weeks, MODES[gov.meeting_mode], gov.mixed_in_person_share,
-        world.const.meetings, events.buffers(n), events.count,
+        n=n, week=world.week, alliance_id=al.alliance_id, start_week=al.start_week,
+        meetings_held=al.meetings_held, familiarity=al.familiarity, member=al.member, manager=al.manager,
+        skill=mgr.skill, emotional_intelligence=mgr.emotional_intelligence, trust_org=al.trust_org,
+        trust_ip=al.trust_ip, trust_ceiling=al.trust_ceiling, realized=al.realized,
+        realized_operating=al.realized_operating, governance_cost=al.governance_cost,
+        meeting_today=meeting_today,
+        meeting_surface=meeting_surface,
+        meeting_interval_weeks=gov.meeting_interval_weeks, mode=MODES[gov.meeting_mode],
+        mixed_in_person_share=gov.mixed_in_person_share, c=world.const.meetings,
+        events=events.buffers(n), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
 
 @kernel
 def _weekly(
-    n, week, alliance_id, start_week, held, familiarity, member, manager, skill, ei,
-    trust_org, trust_ip, ceiling, realized, realized_operating, governance_cost, meeting_today,
-    meeting_surface,
-    interval, mode, share, c, events, at,
+    n, week, alliance_id, start_week, meetings_held, familiarity, member, manager, skill,
+    emotional_intelligence, trust_org, trust_ip, trust_ceiling, realized, realized_operating, governance_cost,
+    meeting_today,
+    meeting_surface, meeting_interval_weeks, mode, mixed_in_person_share, c, events, at,
 ):  # fmt: skip
     c = c[0]
     for r in range(n):
         meeting_today[r] = False
         meeting_surface[r] = 0.0
-        if not is_due(week - start_week[r], interval):
+        if not is_due(week - start_week[r], meeting_interval_weeks):
             continue
         if mode == IN_PERSON:
             in_person = True
         elif mode == VIRTUAL:
             in_person = False
         else:
-            in_person = mixed_in_person(held[r], share)
+            in_person = mixed_in_person(meetings_held[r], mixed_in_person_share)
         w = 1.0 if in_person else c.virtual_weight
         org_push = c.organisational_gain * w
         ip_gain = c.interpersonal_gain * w
@@ -103,9 +108,10 @@ def _weekly(
         for k in range(member.shape[1]):
             if member[r, k]:
                 m = manager[r, k]
-                top = ceiling[r, k]
+                top = trust_ceiling[r, k]
                 trust_org[r, k] = trust_mech.build(trust_org[r, k], org_push, top)
-                ip = trust_mech.build(trust_ip[r, k], ip_gain * (0.5 + meeting_quality(skill[m], ei[m])), top)
+                quality = meeting_quality(skill[m], emotional_intelligence[m])
+                ip = trust_mech.build(trust_ip[r, k], ip_gain * (0.5 + quality), top)
                 trust_ip[r, k] = ip
                 total_ip += ip
                 used += 1
@@ -116,7 +122,7 @@ def _weekly(
                 trust_org[r, k] = 0.0
                 trust_ip[r, k] = 0.0
         familiarity[r] += c.familiarity_gain * w * (1.0 - familiarity[r])
-        held[r] += 1
+        meetings_held[r] += 1
 
         # what the meeting does to this week's issue flow (submodel resolution)
         meeting_today[r] = True

@@ -99,31 +99,35 @@ def apply(world) -> None:
         return
     mgr, events = world.managers, world.events
     mode = gov.conflict_resolution
+    meeting_today, meeting_surface = world.meeting_flags()
     at = _weekly(
-        n, world.week, world.streams.key("resolution"), al.alliance_id, al.start_week,
-        al.hidden_issues, al.open_issues, al.open_age, al.issues_raised, al.issues_resolved,
-        al.member, al.manager, al.firm, mgr.skill, mgr.emotional_intelligence, mgr.proactiveness,
-        world.firms.capability, al.trust_org, al.trust_ceiling,
-        *world.meeting_flags(),
-        mode_factor(mode, world.coef.resolution), gov.steering_committee, gov.steering_interval_weeks,
-        mode == "escalation", mode == "collaborative", world.const.resolution,
-        world.coef.trust.erosion_to_growth,
-        events.buffers(4 * n), events.count,
+        n=n, week=world.week, key=world.streams.key("resolution"), alliance_id=al.alliance_id,
+        start_week=al.start_week, hidden_issues=al.hidden_issues, open_issues=al.open_issues,
+        open_age=al.open_age, issues_raised=al.issues_raised, issues_resolved=al.issues_resolved,
+        member=al.member, manager=al.manager, firm=al.firm, skill=mgr.skill,
+        emotional_intelligence=mgr.emotional_intelligence, proactiveness=mgr.proactiveness,
+        capability=world.firms.capability, trust_org=al.trust_org, trust_ceiling=al.trust_ceiling,
+        meeting_today=meeting_today, meeting_surface=meeting_surface,
+        factor=mode_factor(mode, world.coef.resolution), steering_committee=gov.steering_committee,
+        steering_interval_weeks=gov.steering_interval_weeks,
+        escalation=mode == "escalation", collaborative=mode == "collaborative", c=world.const.resolution,
+        erosion_to_growth=world.coef.trust.erosion_to_growth,
+        events=events.buffers(4 * n), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
 
 @kernel
 def _weekly(
-    n, week, key, alliance_id, start_week, hidden, open_issues, open_age, issues_raised, issues_resolved,
-    member, manager, firm, skill, ei, proactiveness, capability, trust_org, ceiling,
-    meeting_today, meeting_surface, factor, steering, steering_interval, escalation, collaborative,
-    c, erode_ratio, events, at,
+    n, week, key, alliance_id, start_week, hidden_issues, open_issues, open_age, issues_raised,
+    issues_resolved, member, manager, firm, skill, emotional_intelligence, proactiveness, capability,
+    trust_org, trust_ceiling, meeting_today, meeting_surface, factor, steering_committee,
+    steering_interval_weeks, escalation, collaborative, c, erosion_to_growth, events, at,
 ):  # fmt: skip
     c = c[0]
     for r in range(n):
         # 1. surfacing (no hidden issues: none to raise, whatever the chance)
-        if hidden[r] > 0:
+        if hidden_issues[r] > 0:
             pro = 0.0  # the managers' mean proactiveness
             used = 0
             for k in range(member.shape[1]):
@@ -131,16 +135,16 @@ def _weekly(
                     pro += proactiveness[manager[r, k]]
                     used += 1
             p_surface = combine(c.proactive_surface_per_week * pro / max(used, 1), meeting_surface[r])
-            raised = binomial_at(uniform_at(key, alliance_id[r], week, 1), hidden[r], p_surface)
+            raised = binomial_at(uniform_at(key, alliance_id[r], week, 1), hidden_issues[r], p_surface)
             if raised > 0:
-                hidden[r] -= raised
+                hidden_issues[r] -= raised
                 open_row(open_issues, open_age, issues_raised, r, raised)
                 at = record(events, at, week, alliance_id[r], RAISED, -1, raised)
 
         # 2. resolution: the week's channels together; a steering committee that is due meets
         # even with nothing open
         open_now = open_issues[r]
-        due = steering and is_due(week - start_week[r], steering_interval)
+        due = steering_committee and is_due(week - start_week[r], steering_interval_weeks)
         if due:
             at = record(events, at, week, alliance_id[r], STEERING, -1, open_now)
         if open_now > 0:
@@ -156,7 +160,7 @@ def _weekly(
                 if member[r, k]:
                     m = manager[r, k]
                     s_skill += skill[m]
-                    s_ei += ei[m]
+                    s_ei += emotional_intelligence[m]
                     s_pro += proactiveness[m]
                     s_cap += capability[firm[r, k]]
                     s_trust += trust_org[r, k]
@@ -173,7 +177,7 @@ def _weekly(
             if escalation and open_age[r] > c.escalation_age_weeks:
                 at = record(events, at, week, alliance_id[r], ESCALATED, -1, open_now)
                 push = c.trust_per_escalation * open_now
-                trust_mech.erode_row(trust_org, ceiling, member, r, push, erode_ratio)
+                trust_mech.erode_row(trust_org, trust_ceiling, member, r, push, erosion_to_growth)
                 p_escalation = c.escalation_resolve
             p = combine(p_meeting, c.day_to_day_share * p_team, p_steering, p_escalation)
             solved = binomial_at(uniform_at(key, alliance_id[r], week, 0), open_now, p)
@@ -183,7 +187,7 @@ def _weekly(
                 at = record(events, at, week, alliance_id[r], RESOLVED, -1, solved)
                 if collaborative:
                     push = c.trust_per_joint_resolution * solved
-                    trust_mech.build_row(trust_org, ceiling, member, r, push)
+                    trust_mech.build_row(trust_org, trust_ceiling, member, r, push)
 
         # 4. ageing
         open_age[r] = open_age[r] + 1.0 if open_issues[r] > 0 else 0.0

@@ -130,15 +130,20 @@ def review(world) -> None:
     coef, events = world.coef, world.events
     ending = np.empty((5, n), dtype=np.int64)
     at, ended = _review(
-        n, world.week, world.streams.key("reviews"), world.scenario.governance.review_interval_weeks,
-        al.alliance_id, al.start_week, al.term_weeks, al.phase, al.phase_until, al.operate_weeks,
-        al.restructures, al.betrayals, al.drift_week, al.member, al.manager, world.managers.proactiveness,
-        al.undetected_weeks, al.trust_org, al.trust_ip, al.trust_ceiling, al.betrayed_week,
-        al.realized, al.realized_operating, al.expected_rate, al.expected_total, al.governance_cost,
-        world.const.reviews,
-        coef.contribution.detection_per_review, coef.trust.betrayal_drop, coef.trust.betrayal_ceiling,
-        coef.shocks.drift_window_weeks, coef.value.min_objective,
-        ending, events.buffers(n * (3 * al.max_partners + 2)), events.count,
+        n=n, week=world.week, key=world.streams.key("reviews"),
+        review_interval_weeks=world.scenario.governance.review_interval_weeks,
+        alliance_id=al.alliance_id, start_week=al.start_week, term_weeks=al.term_weeks, phase=al.phase,
+        phase_until=al.phase_until, operate_weeks=al.operate_weeks, restructures=al.restructures,
+        betrayals=al.betrayals, drift_week=al.drift_week, member=al.member, manager=al.manager,
+        proactiveness=world.managers.proactiveness, undetected_weeks=al.undetected_weeks,
+        trust_org=al.trust_org, trust_ip=al.trust_ip, trust_ceiling=al.trust_ceiling,
+        betrayed_week=al.betrayed_week, realized=al.realized, realized_operating=al.realized_operating,
+        expected_rate=al.expected_rate, expected_total=al.expected_total, governance_cost=al.governance_cost,
+        c=world.const.reviews,
+        detection_per_review=coef.contribution.detection_per_review, betrayal_drop=coef.trust.betrayal_drop,
+        betrayal_ceiling=coef.trust.betrayal_ceiling, drift_window_weeks=coef.shocks.drift_window_weeks,
+        min_objective=coef.value.min_objective,
+        ending=ending, events=events.buffers(n * (3 * al.max_partners + 2)), at=events.count,
     )  # fmt: skip
     events.commit(at)
     _end(world, ending, ended)
@@ -152,10 +157,13 @@ def weekly_checks(world) -> None:
     events = world.events
     ending = np.empty((5, n), dtype=np.int64)
     at, ended = _weekly_checks(
-        n, world.week, al.alliance_id, al.active, al.start_week, al.term_weeks, al.phase, al.operate_weeks,
-        al.restructures, al.drift_week, al.member, al.trust_org, al.betrayed_week, al.realized,
-        al.realized_operating, al.expected_rate, al.expected_total, world.const.reviews,
-        world.coef.shocks.drift_window_weeks, ending, events.buffers(n), events.count,
+        n=n, week=world.week, alliance_id=al.alliance_id, active=al.active, start_week=al.start_week,
+        term_weeks=al.term_weeks, phase=al.phase, operate_weeks=al.operate_weeks,
+        restructures=al.restructures, drift_week=al.drift_week, member=al.member, trust_org=al.trust_org,
+        betrayed_week=al.betrayed_week, realized=al.realized, realized_operating=al.realized_operating,
+        expected_rate=al.expected_rate, expected_total=al.expected_total, c=world.const.reviews,
+        drift_window_weeks=world.coef.shocks.drift_window_weeks,
+        ending=ending, events=events.buffers(n), at=events.count,
     )  # fmt: skip
     events.commit(at)
     _end(world, ending, ended)
@@ -197,9 +205,9 @@ def _exit_reason(week, r, slot, ratio, weight, trust_short, betrayed_week, drift
 
 @kernel
 def _review(
-    n, week, key, interval, alliance_id, start_week, term_weeks, phase, phase_until, operate_weeks,
-    restructures, betrayals, drift_week, member, manager, proactiveness,
-    undetected_weeks, trust_org, trust_ip, ceiling, betrayed_week,
+    n, week, key, review_interval_weeks, alliance_id, start_week, term_weeks, phase, phase_until,
+    operate_weeks, restructures, betrayals, drift_week, member, manager, proactiveness,
+    undetected_weeks, trust_org, trust_ip, trust_ceiling, betrayed_week,
     realized, realized_operating, expected_rate, expected_total, governance_cost,
     c, detection_per_review, betrayal_drop, betrayal_ceiling, drift_window_weeks, min_objective,
     ending, events, at,
@@ -210,7 +218,7 @@ def _review(
     sat = np.empty(slots)
     ended = 0
     for r in range(n):
-        if not is_due(week - start_week[r], interval):
+        if not is_due(week - start_week[r], review_interval_weeks):
             continue
         aid = alliance_id[r]
 
@@ -229,7 +237,7 @@ def _review(
             for k in range(slots):
                 if member[r, k] and not caught & (1 << k):
                     victims += 1
-                    old_ceiling = ceiling[r, k]
+                    old_ceiling = trust_ceiling[r, k]
                     org, new_ceiling = trust_mech.betray(
                         trust_org[r, k], old_ceiling, betrayal_drop, betrayal_ceiling
                     )
@@ -238,7 +246,7 @@ def _review(
                     )
                     trust_org[r, k] = org
                     trust_ip[r, k] = ip
-                    ceiling[r, k] = new_ceiling
+                    trust_ceiling[r, k] = new_ceiling
                     betrayed_week[r, k] = week
             if victims:
                 betrayals[r] += 1
@@ -291,9 +299,12 @@ def _review(
             ended = _add_ending(ending, ended, r, oc.FAILURE, reason, exiting, 1)
         elif redo:
             at = _restructure(
-                r, week, aid, start_week, term_weeks, phase, phase_until, operate_weeks, restructures, member,
-                realized, realized_operating, expected_rate, expected_total, governance_cost, c,
-                min_objective, events, at,
+                r=r, week=week, aid=aid, start_week=start_week, term_weeks=term_weeks, phase=phase,
+                phase_until=phase_until, operate_weeks=operate_weeks, restructures=restructures,
+                member=member,
+                realized=realized, realized_operating=realized_operating, expected_rate=expected_rate,
+                expected_total=expected_total, governance_cost=governance_cost, c=c,
+                min_objective=min_objective, events=events, at=at,
             )  # fmt: skip
     return at, ended
 

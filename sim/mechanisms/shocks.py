@@ -75,14 +75,14 @@ def conflict_rate(severity, mismatch, coverage, per_risk_mismatch: float, clinic
 
 @kernel_helper
 def clinic_row(
-    r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized, realized_operating,
-    governance_cost, c, events, at,
+    r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, trust_ceiling, realized,
+    realized_operating, governance_cost, c, events, at,
 ):  # fmt: skip
     """A risk clinic in running row `r`: agreed responses become current, trust grows, each
     partner pays its cost; logged with the mean organisational trust after it."""
     clinic_coverage[r] = 1.0
-    trust_mech.build_row(trust_org, ceiling, member, r, c.clinic_trust_gain)
-    trust_mech.build_row(trust_ip, ceiling, member, r, c.clinic_trust_gain)
+    trust_mech.build_row(trust_org, trust_ceiling, member, r, c.clinic_trust_gain)
+    trust_mech.build_row(trust_ip, trust_ceiling, member, r, c.clinic_trust_gain)
     for k in range(member.shape[1]):
         if member[r, k]:
             realized[r, k] -= c.clinic_cost
@@ -97,24 +97,27 @@ def hold_clinic(world, rows: np.ndarray) -> None:
         return
     al, events = world.alliances, world.events
     at = _clinics(
-        np.ascontiguousarray(rows, dtype=np.int64), world.week, al.alliance_id, al.member, al.clinic_coverage,
-        al.trust_org, al.trust_ip, al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost,
-        world.const.shocks,
-        events.buffers(rows.size), events.count,
+        rows=np.ascontiguousarray(rows, dtype=np.int64), week=world.week, alliance_id=al.alliance_id,
+        member=al.member, clinic_coverage=al.clinic_coverage, trust_org=al.trust_org, trust_ip=al.trust_ip,
+        trust_ceiling=al.trust_ceiling, realized=al.realized, realized_operating=al.realized_operating,
+        governance_cost=al.governance_cost,
+        c=world.const.shocks, events=events.buffers(rows.size), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
 
 @kernel
 def _clinics(
-    rows, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+    rows, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, trust_ceiling, realized,
     realized_operating, governance_cost, c, events, at,
 ):  # fmt: skip
     c = c[0]
     for i in range(rows.shape[0]):
         at = clinic_row(
-            rows[i], week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-            realized_operating, governance_cost, c, events, at,
+            r=rows[i], week=week, alliance_id=alliance_id, member=member, clinic_coverage=clinic_coverage,
+            trust_org=trust_org, trust_ip=trust_ip, trust_ceiling=trust_ceiling, realized=realized,
+            realized_operating=realized_operating, governance_cost=governance_cost, c=c, events=events,
+            at=at,
         )  # fmt: skip
     return at
 
@@ -128,22 +131,27 @@ def apply(world) -> None:
     # a periodic clinic every `interval` weeks after launch; 0: none
     interval = gov.risk_clinic_interval_weeks if gov.risk_clinic == "periodic" else 0
     at = _weekly(
-        n, world.week, world.streams.key("shocks"), interval,
-        weekly_probability(env.shock_rate_per_year), weekly_probability(env.market_shock_rate_per_year),
-        env.shock_severity, env.market_shock_severity, world.coef.friction.per_risk_mismatch,
-        al.alliance_id, al.start_week, al.member, al.clinic_coverage, al.trust_org, al.trust_ip,
-        al.trust_ceiling, al.realized, al.realized_operating, al.governance_cost, al.other_cost, al.shocks,
-        al.risk_tolerance, al.risk_mismatch,
-        al.open_issues, al.open_age, al.issues_raised, al.complementarity, al.drift_week,
-        world.const.shocks, events.buffers(5 * n), events.count,
+        n=n, week=world.week, key=world.streams.key("shocks"), interval=interval,
+        p_own=weekly_probability(env.shock_rate_per_year),
+        p_market=weekly_probability(env.market_shock_rate_per_year),
+        shock_severity=env.shock_severity, market_shock_severity=env.market_shock_severity,
+        per_risk_mismatch=world.coef.friction.per_risk_mismatch,
+        alliance_id=al.alliance_id, start_week=al.start_week, member=al.member,
+        clinic_coverage=al.clinic_coverage, trust_org=al.trust_org, trust_ip=al.trust_ip,
+        trust_ceiling=al.trust_ceiling, realized=al.realized, realized_operating=al.realized_operating,
+        governance_cost=al.governance_cost, other_cost=al.other_cost,
+        shocks=al.shocks, risk_tolerance=al.risk_tolerance, risk_mismatch=al.risk_mismatch,
+        open_issues=al.open_issues, open_age=al.open_age, issues_raised=al.issues_raised,
+        complementarity=al.complementarity, drift_week=al.drift_week,
+        c=world.const.shocks, events=events.buffers(5 * n), at=events.count,
     )  # fmt: skip
     events.commit(at)
 
 
 @kernel
 def _weekly(
-    n, week, key, interval, p_own, p_market, mean_own, mean_market, per_risk_mismatch,
-    alliance_id, start_week, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
+    n, week, key, interval, p_own, p_market, shock_severity, market_shock_severity, per_risk_mismatch,
+    alliance_id, start_week, member, clinic_coverage, trust_org, trust_ip, trust_ceiling, realized,
     realized_operating, governance_cost, other_cost, shocks, risk_tolerance, risk_mismatch, open_issues,
     open_age, issues_raised,
     complementarity, drift_week, c, events, at,
@@ -151,19 +159,21 @@ def _weekly(
     c = c[0]
     # a market-wide shock hits every running alliance with one severity
     market = uniform_at(key, -1, week, 0) < p_market
-    sev_market = severity_from_uniform(uniform_at(key, -1, week, 1), mean_market) if market else 0.0
+    sev_market = severity_from_uniform(uniform_at(key, -1, week, 1), market_shock_severity) if market else 0.0
     for r in range(n):
         clinic_coverage[r] *= 1.0 - c.clinic_decay_per_week
         if interval > 0 and is_due(week - start_week[r], interval):
             at = clinic_row(
-                r, week, alliance_id, member, clinic_coverage, trust_org, trust_ip, ceiling, realized,
-                realized_operating, governance_cost, c, events, at,
+                r=r, week=week, alliance_id=alliance_id, member=member, clinic_coverage=clinic_coverage,
+                trust_org=trust_org, trust_ip=trust_ip, trust_ceiling=trust_ceiling, realized=realized,
+                realized_operating=realized_operating, governance_cost=governance_cost, c=c, events=events,
+            at=at,
             )  # fmt: skip
         a = alliance_id[r]
         own = uniform_at(key, a, week, 0) < p_own
         if not (own or market):
             continue
-        severity = severity_from_uniform(uniform_at(key, a, week, 1), mean_own)
+        severity = severity_from_uniform(uniform_at(key, a, week, 1), shock_severity)
         if market:
             severity = max(severity * own, sev_market)
         shocks[r] += 1

@@ -113,20 +113,22 @@ def weekly_update(world) -> None:
     if n == 0:
         return
     _weekly(
-        n, al.open_issues, al.open_age, al.member, al.effort, al.trust_org, al.trust_ip, al.trust_ceiling,
-        float(c.backlog_erosion), float(c.age_scale_weeks), float(c.erosion_to_growth),
-        float(c.observed_effort_gain), float(c.interpersonal_spillover),
+        n=n, open_issues=al.open_issues, open_age=al.open_age, member=al.member, effort=al.effort,
+        trust_org=al.trust_org, trust_ip=al.trust_ip, trust_ceiling=al.trust_ceiling,
+        backlog_erosion=float(c.backlog_erosion), age_scale_weeks=float(c.age_scale_weeks),
+        erosion_to_growth=float(c.erosion_to_growth), observed_effort_gain=float(c.observed_effort_gain),
+        interpersonal_spillover=float(c.interpersonal_spillover),
     )  # fmt: skip
 
 
 @kernel
 def _weekly(
-    n, open_issues, open_age, member, effort, trust_org, trust_ip, ceiling,
-    per_issue, age_scale, ratio, effort_gain, spillover,
+    n, open_issues, open_age, member, effort, trust_org, trust_ip, trust_ceiling,
+    backlog_erosion, age_scale_weeks, erosion_to_growth, observed_effort_gain, interpersonal_spillover,
 ):  # fmt: skip
     slots = member.shape[1]
     for r in range(n):
-        push = backlog_push(open_issues[r], open_age[r], per_issue, age_scale)
+        push = backlog_push(open_issues[r], open_age[r], backlog_erosion, age_scale_weeks)
         effort_sum = 0.0  # of the used slots, for co_partner_effort beyond two slots
         used = 0
         if slots != 2:
@@ -139,16 +141,16 @@ def _weekly(
                 trust_org[r, k] = 0.0
                 trust_ip[r, k] = 0.0
                 continue
-            top = ceiling[r, k]
-            org = erode(trust_org[r, k], push, ratio, top)
-            ip = erode(trust_ip[r, k], push, ratio, top)
+            top = trust_ceiling[r, k]
+            org = erode(trust_org[r, k], push, erosion_to_growth, top)
+            ip = erode(trust_ip[r, k], push, erosion_to_growth, top)
             # partners come to trust co-partners they see pulling their weight (last week's effort),
             # as co_partner_effort: two slots, the other slot; else the mean of the co-partners
             if slots == 2:
                 seen = effort[r, 1 - k]
             else:
                 seen = (effort_sum - effort[r, k]) / max(used - 1, 1)
-            org = build(org, effort_gain * seen, top)
+            org = build(org, observed_effort_gain * seen, top)
             # spillover: organisational trust follows the people who carry the relationship
-            trust_org[r, k] = pull(org, ip, spillover, top)
+            trust_org[r, k] = pull(org, ip, interpersonal_spillover, top)
             trust_ip[r, k] = ip

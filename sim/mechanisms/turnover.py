@@ -67,8 +67,9 @@ def trait(mean, sd, z, boost):
 
 @kernel_helper
 def seat_position(
-    p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
-    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+    p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring_for_collaboration,
+    function_type, skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week,
+    holder, tc,
 ):  # fmt: skip
     """Seat a new holder in position `p` in `week` (-1: the first holders): traits and departure.
 
@@ -77,7 +78,7 @@ def seat_position(
     """
     f = mgr_firm[p]
     has_function = 1.0 if function_type[f] > 0 else 0.0
-    hired = tc.hiring_skill_gain * hiring[f]
+    hired = tc.hiring_skill_gain * hiring_for_collaboration[f]
     boost = tc.training_skill_gain * training[f] + hired + tc.function_skill_gain * has_function
     skill[p] = trait(dists[0], dists[1], normal_at(key_managers, p, week, 0), boost)
     emotional_intelligence[p] = trait(dists[2], dists[3], normal_at(key_managers, p, week, 1), hired)
@@ -88,18 +89,21 @@ def seat_position(
     departure_week[p] = max(week, 0) + stay
 
 
-def _seating(world):
-    """The arguments of `seat_position` that follow the position and week (streams, hazard, traits)."""
+def _seating(world) -> dict:
+    """The arguments of `seat_position` that follow the position and week (streams, hazard, traits),
+    keyed by parameter name: `_seat` and `_weekly` take them as `**_seating(world)`."""
     mgr, f, m = world.managers, world.firms, world.scenario.managers
     dists = (
         m.skill.mean, m.skill.sd, m.emotional_intelligence.mean, m.emotional_intelligence.sd,
         m.proactiveness.mean, m.proactiveness.sd, m.influence.mean, m.influence.sd,
     )  # fmt: skip
-    return (
-        world.streams.key("managers"), world.streams.key("turnover"), weekly_hazard(m.turnover_per_year),
-        tuple(float(d) for d in dists), mgr.firm, f.training, f.hiring_for_collaboration, f.function_type,
-        mgr.skill, mgr.emotional_intelligence, mgr.proactiveness, mgr.influence,
-        mgr.seated_week, mgr.departure_week, mgr.holder, world.const.turnover,
+    return dict(
+        key_managers=world.streams.key("managers"), key_turnover=world.streams.key("turnover"),
+        hazard=weekly_hazard(m.turnover_per_year), dists=tuple(float(d) for d in dists), mgr_firm=mgr.firm,
+        training=f.training, hiring_for_collaboration=f.hiring_for_collaboration,
+        function_type=f.function_type, skill=mgr.skill, emotional_intelligence=mgr.emotional_intelligence,
+        proactiveness=mgr.proactiveness, influence=mgr.influence, seated_week=mgr.seated_week,
+        departure_week=mgr.departure_week, holder=mgr.holder, tc=world.const.turnover,
     )  # fmt: skip
 
 
@@ -109,20 +113,23 @@ def seat(world, positions: np.ndarray, week: int) -> None:
     The length of stay is drawn from the `turnover` stream keyed by position and the holder's
     number, so the departures are the same in every scenario with the same turnover rate.
     """
-    _seat(np.ascontiguousarray(positions, dtype=np.int64), week, *_seating(world))
+    _seat(positions=np.ascontiguousarray(positions, dtype=np.int64), week=week, **_seating(world))
 
 
 @kernel
 def _seat(
-    positions, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
-    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+    positions, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring_for_collaboration,
+    function_type, skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week,
+    holder, tc,
 ):  # fmt: skip
     tc = tc[0]
     for i in range(positions.shape[0]):
         seat_position(
-            positions[i], week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring,
-            function_type, skill, emotional_intelligence, proactiveness, influence, seated_week,
-            departure_week, holder, tc,
+            p=positions[i], week=week, key_managers=key_managers, key_turnover=key_turnover, hazard=hazard,
+            dists=dists, mgr_firm=mgr_firm, training=training,
+            hiring_for_collaboration=hiring_for_collaboration, function_type=function_type, skill=skill,
+            emotional_intelligence=emotional_intelligence, proactiveness=proactiveness, influence=influence,
+            seated_week=seated_week, departure_week=departure_week, holder=holder, tc=tc,
         )  # fmt: skip
 
 
@@ -133,9 +140,10 @@ def apply(world) -> np.ndarray:
     """
     al, events = world.alliances, world.events
     leaving, at = _weekly(
-        world.n, world.week, al.alliance_id, al.member, al.manager, al.firm, al.n_partners, al.trust_ip,
-        al.trust_ceiling, al.familiarity, al.manager_changes, events.buffers(world.n * al.max_partners),
-        events.count, *_seating(world),
+        n=world.n, week=world.week, alliance_id=al.alliance_id, member=al.member, manager=al.manager,
+        firm=al.firm, n_partners=al.n_partners, trust_ip=al.trust_ip, trust_ceiling=al.trust_ceiling,
+        familiarity=al.familiarity, manager_changes=al.manager_changes,
+        events=events.buffers(world.n * al.max_partners), at=events.count, **_seating(world),
     )  # fmt: skip
     events.commit(at)
     return leaving
@@ -143,9 +151,10 @@ def apply(world) -> np.ndarray:
 
 @kernel
 def _weekly(
-    n, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity, manager_changes,
-    events, at, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
-    skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder, tc,
+    n, week, alliance_id, member, manager, firm, n_partners, trust_ip, trust_ceiling, familiarity,
+    manager_changes, events, at, key_managers, key_turnover, hazard, dists, mgr_firm, training,
+    hiring_for_collaboration, function_type, skill, emotional_intelligence, proactiveness, influence,
+    seated_week, departure_week, holder, tc,
 ):  # fmt: skip
     tc = tc[0]
     count = 0
@@ -160,8 +169,10 @@ def _weekly(
         for k in range(member.shape[1]):
             if member[r, k] and departure_week[manager[r, k]] == week:
                 at = restart_row(
-                    r, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity,
-                    manager_changes, departure_week, function_type, tc, events, at,
+                    r=r, week=week, alliance_id=alliance_id, member=member, manager=manager, firm=firm,
+                    n_partners=n_partners, trust_ip=trust_ip, trust_ceiling=trust_ceiling,
+                    familiarity=familiarity, manager_changes=manager_changes, departure_week=departure_week,
+                    function_type=function_type, tc=tc, events=events, at=at,
                 )  # fmt: skip
                 break
     i = 0
@@ -171,17 +182,20 @@ def _weekly(
             i += 1
             holder[p] += 1
             seat_position(
-                p, week, key_managers, key_turnover, hazard, dists, mgr_firm, training, hiring, function_type,
-                skill, emotional_intelligence, proactiveness, influence, seated_week, departure_week, holder,
-                tc,
+                p=p, week=week, key_managers=key_managers, key_turnover=key_turnover, hazard=hazard,
+                dists=dists, mgr_firm=mgr_firm, training=training,
+                hiring_for_collaboration=hiring_for_collaboration, function_type=function_type, skill=skill,
+                emotional_intelligence=emotional_intelligence, proactiveness=proactiveness,
+                influence=influence, seated_week=seated_week, departure_week=departure_week, holder=holder,
+                tc=tc,
             )  # fmt: skip
     return leaving, at
 
 
 @kernel_helper
 def restart_row(
-    r, week, alliance_id, member, manager, firm, n_partners, trust_ip, ceiling, familiarity, manager_changes,
-    departure_week, function_type, tc, events, at,
+    r, week, alliance_id, member, manager, firm, n_partners, trust_ip, trust_ceiling, familiarity,
+    manager_changes, departure_week, function_type, tc, events, at,
 ):  # fmt: skip
     """Restart the relationships of running row `r` whose managers leave in `week`.
 
@@ -195,7 +209,8 @@ def restart_row(
     for k in range(member.shape[1]):
         if member[r, k] and departure_week[manager[r, k]] == week:
             handover = handover_share(function_type[firm[r, k]], tc)
-            new = np.minimum(restarted_trust(trust_ip[r, k], handover, tc.replacement_trust), ceiling[r, k])
+            restarted = restarted_trust(trust_ip[r, k], handover, tc.replacement_trust)
+            new = np.minimum(restarted, trust_ceiling[r, k])
             trust_ip[r, k] = new
             at = record(events, at, week, alliance_id[r], LEFT, k, new)
             leavers += 1
@@ -211,7 +226,9 @@ def restart_row(
             if member[r, k] and k != j:
                 cur = trust_ip[r, k]
                 target = restarted_trust(cur, handover, tc.replacement_trust)
-                trust_ip[r, k] = np.minimum(np.maximum(cur + (target - cur) / n_other, 0.0), ceiling[r, k])
+                trust_ip[r, k] = np.minimum(
+                    np.maximum(cur + (target - cur) / n_other, 0.0), trust_ceiling[r, k]
+                )
     for k in range(member.shape[1]):
         if member[r, k] and departure_week[manager[r, k]] == week:
             handover = handover_share(function_type[firm[r, k]], tc)
