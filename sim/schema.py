@@ -57,9 +57,9 @@ class TermWeeks(Section):
         "lognormal: median x exp(sd_log x z), clipped to [min, max] (few very long, many mid-length "
         "terms, as real alliance lives); uniform: every whole week in [min, max] equally likely",
     )
-    median: int = _f(260, "lognormal: median planned term, weeks (260 = five years)", ge=4, le=5200)
+    median: int = _f(364, "lognormal: median planned term, weeks (260 = five years)", ge=4, le=5200)
     sd_log: Annotated[float, Field(ge=0.0, le=3.0)] = _f(
-        0.5, "lognormal: standard deviation of the log of the term"
+        0.8, "lognormal: standard deviation of the log of the term"
     )
     min: int = _f(52, "shortest planned term, weeks", ge=4, le=5200)
     max: int = _f(1040, "longest planned term, weeks", ge=4, le=5200)
@@ -215,7 +215,7 @@ class Output(Section):
 class Simulation(Section):
     """Scheduling."""
 
-    horizon_weeks: int = _f(312, "weeks simulated (one step is one week)", ge=1, le=10_400)
+    horizon_weeks: int = _f(624, "weeks simulated (one step is one week)", ge=1, le=10_400)
 
 
 # --------------------------------------------------------------------------- coefficients
@@ -225,14 +225,14 @@ class MeetingCoefficients(Section):
     """Submodel meetings (sim/mechanisms/meetings.py)."""
 
     interpersonal_gain: Unit = _f(
-        0.10, "trust gain per meeting toward the ceiling, interpersonal, in-person weight 1"
+        0.03, "trust gain per meeting toward the ceiling, interpersonal, in-person weight 1"
     )
-    organisational_gain: Unit = _f(0.04, "trust gain per meeting toward the ceiling, organisational")
+    organisational_gain: Unit = _f(0.012, "trust gain per meeting toward the ceiling, organisational")
     familiarity_gain: Unit = _f(0.06, "familiarity gain per meeting toward 1, in-person weight 1")
     virtual_weight: Unit = _f(0.45, "what a virtual meeting builds relative to one in person")
     surface_in_person: Unit = _f(0.7, "share of hidden issues an in-person meeting surfaces")
     surface_virtual: Unit = _f(0.45, "share of hidden issues a virtual meeting surfaces")
-    cost_in_person: NonNeg = _f(0.6, "cost of an in-person meeting to each partner, value units")
+    cost_in_person: NonNeg = _f(0.4, "cost of an in-person meeting to each partner, value units")
     cost_virtual: NonNeg = _f(0.08, "cost of a virtual meeting to each partner, value units")
 
 
@@ -271,7 +271,7 @@ class ResolutionCoefficients(Section):
         0.5, "base chance a steering committee resolves an open issue (scaled like base_at_meeting)"
     )
     day_to_day_share: Unit = _f(
-        0.25, "between meetings, the weekly resolution chance as a share of a meeting's"
+        0.6, "between meetings, the weekly resolution chance as a share of a meeting's"
     )
     proactive_surface_per_week: Unit = _f(
         0.08, "share of hidden issues a fully proactive manager raises each week between meetings"
@@ -293,20 +293,20 @@ class TrustCoefficients(Section):
         3.0, "how much faster trust falls than it grows for the same push (Slovic asymmetry)"
     )
     initial_mean: Unit = _f(0.45, "organisational and interpersonal trust of new partners")
-    initial_sd: Unit = _f(0.08, "spread of initial trust")
+    initial_sd: Unit = _f(0.12, "spread of initial trust")
     rapport_mean: Unit = _f(
-        1.0,
+        0.8,
         "mean of an alliance's rapport: the ceiling its partners' trust can grow to (relational fit, "
         "drawn once per alliance; a betrayal can lower it further)",
     )
-    rapport_sd: Unit = _f(0.0, "spread of rapport across alliances (normal, clipped to [rapport_min, 1])")
+    rapport_sd: Unit = _f(0.2, "spread of rapport across alliances (normal, clipped to [rapport_min, 1])")
     rapport_min: Unit = _f(0.2, "lowest rapport an alliance can draw")
     backlog_erosion: Unit = _f(0.0008, "trust loss per open issue per week, before ageing")
     age_scale_weeks: Annotated[float, Field(gt=0.0)] = _f(
         12.0, "an open issue of this age erodes twice as fast as a new one"
     )
     observed_effort_gain: Unit = _f(
-        0.01, "weekly trust gain toward the ceiling per unit of the co-partners' observed effort"
+        0.07, "weekly trust gain toward the ceiling per unit of the co-partners' observed effort"
     )
     eruption_loss: Unit = _f(0.02, "trust loss when a hidden issue erupts")
     betrayal_drop: Unit = _f(0.5, "share of trust lost when opportunism is detected")
@@ -348,7 +348,7 @@ class ValueCoefficients(Section):
         10.0, "joint value per week of a perfectly run alliance of complementarity 1, value units"
     )
     coordination_base: Unit = _f(0.5, "coordination quality at zero trust and no backlog")
-    coordination_trust: Unit = _f(0.45, "coordination quality added by full trust")
+    coordination_trust: Unit = _f(0.3, "coordination quality added by full trust")
     coordination_capability: Unit = _f(
         0.25, "coordination quality added by the partners' full alliance capability (processes, tools)"
     )
@@ -363,26 +363,26 @@ class ValueCoefficients(Section):
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.67, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.3, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
     effort_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
-        1.0,
+        0.5,
         "elasticity of joint value to the partners' effort (below 1: diminishing returns, more effort "
         "buys proportionally less value)",
     )
     potential_sd: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
-        0.0,
+        0.5,
         "luck governance cannot remove: sd of the log of an alliance's value potential (market, "
         "technology, partner fit), drawn at formation with mean 1 and unknown to the partners when "
         "they set expectations; 0 gives every alliance potential 1",
     )
     top_down_sd: Unit = _f(
-        0.0,
+        0.15,
         "spread of the share of complementarity a top-down alliance keeps (normal around "
         "top_down_complementarity, clipped to [0.05, 1]); 0 keeps exactly top_down_complementarity",
     )
     effort_cost_per_week: NonNeg = _f(
-        0.0,
+        0.3,
         "operate and restructure phases: each partner's cost per week at full effort (effort is not "
         "free once the alliance runs); expectations count it at expectation_effort",
         le=1000.0,
@@ -431,7 +431,7 @@ class LearningCoefficients(Section):
     capability_max_none: Unit = _f(0.4, "capability a firm without an alliance function can reach")
     capability_max_function: Unit = _f(1.0, "capability a firm with an alliance function can reach")
     function_base_capability: Unit = _f(
-        0.07, "capability an alliance function brings from day one (calibrated, docs/VALIDATION.md)"
+        0.75, "capability an alliance function brings from day one (calibrated, docs/VALIDATION.md)"
     )
     spread_none: Unit = _f(0.3, "share of an alliance's lessons kept by a firm without a function")
     spread_central_function: Unit = _f(0.8, "share kept and spread by a central function")
@@ -450,16 +450,16 @@ class ReviewCoefficients(Section):
     """Submodel reviews (sim/mechanisms/reviews.py)."""
 
     value_weight: NonNeg = _f(1.0, "weight of realised / expected value in satisfaction")
-    trust_weight: NonNeg = _f(0.5, "weight of organisational trust in satisfaction")
-    satisfaction_threshold: NonNeg = _f(0.95, "satisfaction below which a partner is unhappy")
+    trust_weight: NonNeg = _f(1.3, "weight of organisational trust in satisfaction")
+    satisfaction_threshold: NonNeg = _f(0.75, "satisfaction below which a partner is unhappy")
     exit_temperature: Annotated[float, Field(gt=0.0)] = _f(
-        0.2, "softness of the exit decision (logistic scale)"
+        0.3, "softness of the exit decision (logistic scale)"
     )
     exit_margin: NonNeg = _f(
-        0.15,
+        0.6,
         "centre of the logistic curve of acting on dissatisfaction (before it is rescaled to start at 0)",
     )
-    restructure_base: Unit = _f(0.15, "chance an unhappy partner restructures rather than exits")
+    restructure_base: Unit = _f(0.35, "chance an unhappy partner restructures rather than exits")
     restructure_proactive: Unit = _f(0.5, "extra chance for a fully proactive leader")
     restructure_min_trust: Unit = _f(0.25, "no restructuring below this trust")
     max_restructures: int = _f(2, "restructurings an alliance can go through", ge=0, le=20)
@@ -469,18 +469,18 @@ class ReviewCoefficients(Section):
         0.5, "renegotiation moves expected value this share of the way to what is realised"
     )
     objective_share: Unit = _f(
-        0.9,
+        0.7,
         "share of expected value a partner must realise for its objectives to be met (calibrated, "
         "docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
     early_completion: bool = _f(
-        True,
+        False,
         "an operating alliance ends early, as a success, at the first review where every partner has "
         "realised all it expected over the term; false: it runs on to its planned term",
     )
     trust_reference: Unit = _f(
-        0.0,
+        0.6,
         "trust that counts as neutral in satisfaction: below it, trust lowers satisfaction, so a poor "
         "relationship alone can make a partner unhappy (satisfaction = value_weight x judged value + "
         "trust_weight x (trust - trust_reference)); 0 makes any trust add to satisfaction",
@@ -508,44 +508,44 @@ class CostCoefficients(Section):
     """
 
     function_per_year_central_function: NonNeg = _f(
-        0.0, "yearly cost of a central alliance function to its firm, shared over its alliances", le=1e6
+        5.0, "yearly cost of a central alliance function to its firm, shared over its alliances", le=1e6
     )
     function_per_year_center_of_excellence: NonNeg = _f(
-        0.0, "yearly cost of a centre of excellence to its firm, shared over its alliances", le=1e6
+        12.0, "yearly cost of a centre of excellence to its firm, shared over its alliances", le=1e6
     )
     function_per_year_community_of_practice: NonNeg = _f(
-        0.0, "yearly cost of a community of practice to its firm, shared over its alliances", le=1e6
+        5.0, "yearly cost of a community of practice to its firm, shared over its alliances", le=1e6
     )
     steering_per_meeting: NonNeg = _f(
-        0.0, "senior time of one steering committee meeting, per partner", le=1e4
+        1.0, "senior time of one steering committee meeting, per partner", le=1e4
     )
-    review_per_review: NonNeg = _f(0.0, "cost of one review against the agreed metrics, per partner", le=1e4)
+    review_per_review: NonNeg = _f(0.3, "cost of one review against the agreed metrics, per partner", le=1e4)
     training_per_year: NonNeg = _f(
-        0.0,
+        2.0,
         "yearly cost per alliance at full investment in collaboration training (x firms.training)",
         le=1e4,
     )
     hiring_per_year: NonNeg = _f(
-        0.0,
+        2.0,
         "yearly cost per alliance of hiring fully for collaboration (x firms.hiring_for_collaboration)",
         le=1e4,
     )
     formal_incentive_payout: Unit = _f(
-        0.0, "share of a partner's weekly value paid out as formal incentives at full strength (x formal)"
+        0.1, "share of a partner's weekly value paid out as formal incentives at full strength (x formal)"
     )
     informal_per_year: NonNeg = _f(
-        0.0, "yearly cost per alliance of informal incentives at full strength (x informal)", le=1e4
+        1.0, "yearly cost per alliance of informal incentives at full strength (x informal)", le=1e4
     )
     leadership_per_year: NonNeg = _f(
-        0.0, "yearly cost per alliance of leadership attention at full consistency (x consistency)", le=1e4
+        2.0, "yearly cost per alliance of leadership attention at full consistency (x consistency)", le=1e4
     )
-    charter: NonNeg = _f(0.0, "one-off cost of writing a shared charter at launch, per partner", le=1e4)
+    charter: NonNeg = _f(1.5, "one-off cost of writing a shared charter at launch, per partner", le=1e4)
     collaborative_per_year: NonNeg = _f(
-        0.0,
+        3.0,
         "yearly time cost per alliance of collaborative conflict resolution (joint problem solving)",
         le=1e4,
     )
-    escalation_per_year: NonNeg = _f(0.0, "yearly time cost per alliance of an escalation procedure", le=1e4)
+    escalation_per_year: NonNeg = _f(1.5, "yearly time cost per alliance of an escalation procedure", le=1e4)
 
 
 class FormationCoefficients(Section):

@@ -131,8 +131,14 @@ class TestLuck:
         assert np.array_equal(calm.expected_total[:n], lucky.expected_total[:n])
         assert np.array_equal(calm.complementarity[:n], lucky.complementarity[:n])
         assert lucky.potential[:n].std() > 0.3
-        calm_out = run_small_model(7).outcomes()
-        lucky_out = run_small_model(7, coefficients__value__potential_sd=0.5).outcomes()
+        # a fixed term and no exits at reviews, so every alliance's value covers the same weeks
+        fixed = {
+            "formation__term_weeks": {"distribution": "uniform", "min": 150, "max": 150},
+            "coefficients__reviews__satisfaction_threshold": 0.0,
+            "coefficients__reviews__early_completion": False,
+        }
+        calm_out = run_small_model(7, **fixed).outcomes()
+        lucky_out = run_small_model(7, coefficients__value__potential_sd=0.5, **fixed).outcomes()
         ratio = lambda o: o["value_created"] / o["value_expected"]  # noqa: E731
         assert ratio(lucky_out).std() > ratio(calm_out).std()
         # more potential, more value: the luck is what it says

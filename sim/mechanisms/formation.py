@@ -216,12 +216,12 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     )
 
     # expectations over the term (what the partners plan on: no luck, the effort they assume)
-    rate = expected_rate(perceived, al.n_partners[rows], vc)
+    # per operating week: the value they expect to create, less the effort they expect to spend
+    rate = expected_rate(perceived, al.n_partners[rows], vc) - vc.effort_cost_per_week * vc.expectation_effort
     operate_weeks = np.maximum(terms - sc.formation.negotiate_weeks - sc.formation.invest_weeks, 0)
     invest = vc.invest_cost_per_week * vc.expectation_effort * sc.formation.invest_weeks
     al.expected_rate[rows] = np.where(member, rate[:, None], 0.0)
-    running_effort = vc.effort_cost_per_week * vc.expectation_effort * operate_weeks
-    objective = np.maximum(rate * operate_weeks - invest - running_effort, vc.min_objective)
+    objective = np.maximum(rate * operate_weeks - invest, vc.min_objective)
     al.expected_total[rows] = np.where(member, objective[:, None], 0.0)
 
     world.events.log(week, world.ids(rows), "formed", value=perceived)
