@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.outputs import FILES, write_run
-from experiments.provenance import DISTRIBUTION, package_version
-from experiments.stats import wilson_interval
-from experiments.store import StoreError
+from experiments.analysis.stats import wilson_interval
+from experiments.engine.outputs import FILES, write_run
+from experiments.engine.provenance import DISTRIBUTION, package_version
+from experiments.engine.store import StoreError
 from sim import REASONS, AllianceModel, Scenario, ScenarioError, load_scenario, parse_assignment
 
 PROG = "alliance-sim"
@@ -275,9 +275,9 @@ def add_sweep_command(subparsers: Subparsers) -> None:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """`alliance-sim sweep`: run (or resume) the experiment, then print its summary."""
-    from experiments.runner import ClusterError
-    from experiments.spec import load_spec
-    from experiments.sweep import SweepInterrupted, run_sweep
+    from experiments.engine.runner import ClusterError
+    from experiments.engine.spec import load_spec
+    from experiments.engine.sweep import SweepInterrupted, run_sweep
 
     require_positive(args, "workers")
     if args.scheduler is not None and args.workers is not None:
@@ -311,7 +311,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 def sweep_report(folder: Path, runs: Any) -> str:
     """Runs done and failed, then the summary table."""
-    from experiments.sweep import SUMMARY, summary_table
+    from experiments.engine.sweep import SUMMARY, summary_table
 
     failed = int((runs["status"] != "ok").sum())
     lines = [
@@ -342,7 +342,7 @@ def add_summarize_command(subparsers: Subparsers) -> None:
 
 
 def summarize_command(args: argparse.Namespace) -> int:
-    from experiments.sweep import summarize, summary_table
+    from experiments.engine.sweep import summarize, summary_table
 
     summarize(args.folder, figures=not args.no_figures)
     print(summary_table(args.folder))
@@ -358,7 +358,7 @@ def summarize_command(args: argparse.Namespace) -> int:
 
 def add_validate_command(subparsers: Subparsers) -> None:
     """Declare `alliance-sim validate`."""
-    from experiments.validation import DEFAULT_REPLICATIONS
+    from experiments.studies.validate import DEFAULT_REPLICATIONS
 
     parser = subparsers.add_parser(
         "validate",
@@ -405,8 +405,8 @@ def add_validate_command(subparsers: Subparsers) -> None:
 
 def validate_command(args: argparse.Namespace) -> int:
     """`alliance-sim validate`: run the arms, print the table, exit 0 only if every target passes."""
-    from experiments.sweep import SweepInterrupted
-    from experiments.validation import REPORT_CSV, REPORT_MD, report_table, validate
+    from experiments.engine.sweep import SweepInterrupted
+    from experiments.studies.validate import REPORT_CSV, REPORT_MD, report_table, validate
 
     require_positive(args, "workers")
     if args.replications < 2:
@@ -481,8 +481,8 @@ def add_calibrate_command(subparsers: Subparsers) -> None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """`alliance-sim calibrate`: run or resume the search, print the fitted values and the fit."""
-    from experiments.calibration import RESULT_JSON, calibrate, describe, load_calibration
-    from experiments.sweep import SweepInterrupted
+    from experiments.engine.sweep import SweepInterrupted
+    from experiments.studies.calibrate import RESULT_JSON, calibrate, describe, load_calibration
 
     require_positive(args, "workers", "max_evaluations")
     calibration = load_calibration(args.spec)
@@ -517,13 +517,13 @@ COMMANDS: tuple[Callable[[Subparsers], None], ...] = (
 #: Subcommands declared beside the experiment kind they drive: (module, its add_<name>_command).
 #: They are imported when the parser is built, so those modules may import this one freely.
 KIND_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("experiments.compare", "add_compare_command"),
-    ("experiments.story", "add_story_command"),
-    ("experiments.stress", "add_stress_command"),
-    ("experiments.discovery", "add_discover_command"),
-    ("experiments.sensitivity", "add_sensitivity_command"),
+    ("experiments.studies.compare", "add_compare_command"),
+    ("experiments.studies.story", "add_story_command"),
+    ("experiments.studies.stress", "add_stress_command"),
+    ("experiments.studies.discover", "add_discover_command"),
+    ("experiments.studies.sensitivity", "add_sensitivity_command"),
     ("experiments.report", "add_report_command"),
-    ("experiments.dashboard", "add_dashboard_command"),
+    ("experiments.dashboard.launcher", "add_dashboard_command"),
 )
 
 

@@ -45,11 +45,11 @@ import yaml
 from matplotlib.figure import Figure
 
 from experiments.cli import EXIT_OK, PROG, CliError, Subparsers
-from experiments.store import MANIFEST, StoreError, read_manifest
+from experiments.engine.store import MANIFEST, StoreError, read_manifest
 
 REPORT_HTML = "report.html"
 FIGURES_DIR = "figures"
-#: Dots per inch of the figures drawn for the page (the same as `experiments.figures.save_figure`).
+#: Dots per inch of the figures drawn for the page (the same as `experiments.present.figures.save_figure`).
 FIGURE_DPI = 150
 #: A trust-trajectory figure shows at most this many groups (one colour of the palette each).
 MAX_TRAJECTORY_GROUPS = 8
@@ -284,8 +284,8 @@ def chosen_points(
 
 def sweep_trust_figure(folder: Path, manifest: Mapping[str, Any], summary: pd.DataFrame | None) -> list:
     """Trust trajectories per design point (band across replications), if the sweep kept a time series."""
-    from experiments.figures.trajectories import trust_bands, trust_trajectories
-    from experiments.store import read_points, read_table
+    from experiments.engine.store import read_points, read_table
+    from experiments.present.figures.trajectories import trust_bands, trust_trajectories
 
     series = read_table(folder, "timeseries")
     if series.empty or "mean_trust" not in series.columns:
@@ -304,7 +304,7 @@ def sweep_trust_figure(folder: Path, manifest: Mapping[str, Any], summary: pd.Da
 
 def run_trust_figure(folder: Path) -> list:
     """Trust over time in one run (median and band across alliances), from its event log."""
-    from experiments.figures.trajectories import alliance_trust, trust_bands, trust_trajectories
+    from experiments.present.figures.trajectories import alliance_trust, trust_bands, trust_trajectories
 
     path = folder / "events.parquet"
     if not path.is_file():
@@ -423,7 +423,7 @@ def _yaml(content: Any) -> str:
 
 def run_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
     """A single run: its summary counts and rates, and trust over time across its alliances."""
-    from experiments.stats import wilson_interval
+    from experiments.analysis.stats import wilson_interval
 
     summary = manifest.get("summary") or {}
     scenario_name = (manifest.get("scenario") or {}).get("name", folder.name)
@@ -471,7 +471,7 @@ def run_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
 
 def sweep_summary(folder: Path) -> pd.DataFrame:
     """The sweep's summary.csv (written by the engine first if it is missing)."""
-    from experiments.sweep import write_summary
+    from experiments.engine.sweep import write_summary
 
     if not (folder / "summary.csv").is_file():
         write_summary(folder)
@@ -480,7 +480,7 @@ def sweep_summary(folder: Path) -> pd.DataFrame:
 
 def sweep_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
     """A sweep: success per design point with its interval, the best point against the reference."""
-    from experiments import figures as fig
+    from experiments.present import figures as fig
 
     summary = sweep_summary(folder)
     factors = list(manifest.get("experiment", {}).get("spec", {}).get("factors", {}))
@@ -827,7 +827,7 @@ def sensitivity_content(folder: Path, manifest: Mapping[str, Any] | None) -> Con
 
 def validation_content(folder: Path, manifest: Mapping[str, Any] | None) -> Content:
     """A validation: every target with its band, what was measured and whether it passed."""
-    from experiments.validation import format_measured
+    from experiments.studies.validate import format_measured
 
     report = read_csv(folder, "validation.csv")
     content = Content("validation", "Validation against published outcomes")
@@ -997,7 +997,7 @@ def write_report(folder: str | Path) -> Path:
     Raises ReportError (a StoreError) when the folder is not a result folder, a headline file
     lacks its documented columns, or the page cannot be written.
     """
-    from experiments.outputs import write_text_atomic
+    from experiments.engine.outputs import write_text_atomic
 
     folder = Path(folder)
     page = build_report(folder)

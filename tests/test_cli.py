@@ -16,9 +16,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import cli, outputs
-from experiments.provenance import PACKAGES, git_state
-from experiments.stats import wilson_interval
+from experiments import cli
+from experiments.analysis.stats import wilson_interval
+from experiments.engine import outputs
+from experiments.engine.provenance import PACKAGES, git_state
 from sim import AllianceModel, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,9 +20,14 @@ import yaml
 from matplotlib.figure import Figure
 
 from experiments import cli, run_sweep
-from experiments.figures.trajectories import alliance_trust, band_name, trust_bands, trust_trajectories
+from experiments.analysis.stats import wilson_interval
+from experiments.present.figures.trajectories import (
+    alliance_trust,
+    band_name,
+    trust_bands,
+    trust_trajectories,
+)
 from experiments.report import REPORT_HTML, ReportError, build_report, detect_kind, write_report
-from experiments.stats import wilson_interval
 
 HOSTILE = '<script>alert("owned")</script> & <img src=x onerror=alert(1)>'
 TINY = {"formation": {"n_alliances": 20}, "firms": {"count": 30}, "simulation": {"horizon_weeks": 104}}

@@ -17,14 +17,14 @@ import pandas as pd
 import pytest
 import yaml
 
-import experiments.runner as runner
+import experiments.engine.runner as runner
 from experiments import load_outcomes, load_runs, run_sweep
-from experiments.analysis import differences_from_reference, point_summary
+from experiments.analysis.stats import paired_difference, wilson_interval
+from experiments.analysis.summary import differences_from_reference, point_summary
 from experiments.cli import main
-from experiments.spec import SpecError, load_spec, run_id
-from experiments.stats import paired_difference, wilson_interval
-from experiments.store import StoreError, completed_runs
-from experiments.sweep import summarize
+from experiments.engine.spec import SpecError, load_spec, run_id
+from experiments.engine.store import StoreError, completed_runs
+from experiments.engine.sweep import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"formation": {"n_alliances": 12}, "firms": {"count": 20}, "simulation": {"horizon_weeks": 156}}
@@ -355,7 +355,7 @@ class FlakyPool:
 
 def tiny_tasks(tmp_path, replications=2):
     experiment = load_spec(write_spec(tmp_path, replications=replications))
-    from experiments.sweep import pending_tasks
+    from experiments.engine.sweep import pending_tasks
 
     return list(pending_tasks(experiment, set()))
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from SALib.sample import sobol as salib_sobol
 
-from experiments.spec import DesignSpec
+from experiments.engine.spec import DesignSpec
 
 
 def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from experiments.spec import DesignSpec
+from experiments.engine.spec import DesignSpec
 
 
 def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.spec import FactorSpec
+from experiments.engine.spec import FactorSpec
 
 
 def sample(factors: Mapping[str, FactorSpec]) -> list[tuple[Any, ...]]:

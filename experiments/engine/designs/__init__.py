@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.designs import grid, lhs, morris, points, sobol
-from experiments.spec import LISTED, ExperimentSpec, FactorSpec, SpecError
+from experiments.engine.designs import grid, lhs, morris, points, sobol
+from experiments.engine.spec import LISTED, ExperimentSpec, FactorSpec, SpecError
 
 SAMPLERS = {"lhs": lhs.sample, "sobol": sobol.sample, "morris": morris.sample}
 

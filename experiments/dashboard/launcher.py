@@ -1,10 +1,10 @@
-"""`alliance-sim dashboard`: the live workshop dashboard (sim/app.py) served on this machine.
+"""`alliance-sim dashboard`: the live workshop dashboard (dashboard/app.py) served on this machine.
 
     alliance-sim dashboard                                  # the baseline on http://127.0.0.1:8765/
     alliance-sim dashboard configs/baseline.yaml --port 9000 --seed 3
 
 The command checks its input (scenario, seed, host and port) before anything starts, runs
-`solara run sim/app.py --host H --port P --production --no-open` as a child process with the
+`solara run experiments/dashboard/app.py --host H --port P --production --no-open` as a child process with the
 resolved scenario in its environment, waits until the page answers, prints its address and keeps
 serving until Ctrl-C (or SIGTERM), when it stops the server and returns 0.
 
@@ -43,7 +43,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 MAX_PORT = 65535
 #: The page in the package the command serves.
-APP = Path(__file__).resolve().parent.parent / "sim" / "app.py"
+APP = Path(__file__).resolve().with_name("app.py")
 #: How long the server may take to answer before the command gives up, seconds.
 READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25

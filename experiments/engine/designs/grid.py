@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.spec import FactorSpec
+from experiments.engine.spec import FactorSpec
 
 
 def sample(factors: Mapping[str, FactorSpec]) -> list[tuple[Any, ...]]:

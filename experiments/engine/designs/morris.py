@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from SALib.sample import morris as salib_morris
 
-from experiments.spec import DesignSpec
+from experiments.engine.spec import DesignSpec
 
 
 def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:
