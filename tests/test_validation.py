@@ -14,10 +14,10 @@ import pytest
 from experiments import load_outcomes, load_runs
 from experiments.analysis.stats import wilson_interval
 from experiments.cli import main
+from experiments.engine.arms import arms_experiment
 from experiments.studies.validate import (
     ARMS,
     TARGETS,
-    arms_experiment,
     default_base_scenario,
     direction,
     evaluate,

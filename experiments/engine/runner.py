@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.analysis.stats import describe_point
+from experiments.engine.metrics import describe_point
 from experiments.engine.outputs import COLUMN_TYPES, to_arrow
 from experiments.engine.spec import KeepSpec
 from sim import AllianceModel, Scenario

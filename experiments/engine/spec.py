@@ -45,25 +45,52 @@ from pydantic import (
     model_validator,
 )
 
-from sim import Scenario, ScenarioError, build_scenario
+from experiments.engine.designs import DESIGN_KINDS, LISTED, sample_design
+from experiments.engine.errors import SpecError
+from sim import Scenario, ScenarioError, build_scenario, load_scenario
 from sim.randomness import seed_entropy
 from sim.scenario import format_validation_error, read_yaml, set_dotted
 from sim.schema import SafeName
 
-DESIGN_KINDS = ("grid", "points", "lhs", "sobol", "morris")
-LISTED = ("grid", "points")  # designs made of the levels as listed (no sampler, no samples)
 LevelValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
 
-class SpecError(ScenarioError):
-    """An experiment spec (file, override or value) that cannot be used; the message says why."""
+class Strict(BaseModel):
+    """The one base of every spec model (experiment, stress, discovery, calibration, sensitivity):
+    unknown keys refused, no type coercion, frozen."""
 
-
-class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class FactorSpec(_Strict):
+def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str, keys: str) -> M:
+    """Read the YAML spec at `path` and validate it as `model`; SpecError with one line per problem.
+
+    The one loader of every kind of spec: `what` names it in messages ("stress spec") and `keys`
+    lists its main keys for a file that is not a mapping."""
+    data = read_yaml(Path(path), what, keys, SpecError)
+    return validate_spec(data, model, what, source=str(path))
+
+
+def validate_spec[M: BaseModel](data: Mapping[str, Any], model: type[M], what: str, source: str = "") -> M:
+    """Validate a spec mapping as `model`; SpecError with one line per problem."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as err:
+        raise SpecError(format_validation_error(err, source, root=model, what=what)) from None
+
+
+def spec_scenario(spec_path: str | Path, scenario: str, *, must_exist: bool = True) -> Path:
+    """The base scenario a spec names, relative to the spec's folder; SpecError if it is missing."""
+    spec_path = Path(spec_path)
+    found = Path(scenario)
+    if not found.is_absolute():
+        found = spec_path.parent / found
+    if must_exist and not found.is_file():
+        raise SpecError(f"{spec_path}: scenario {scenario} not found (looked for {found})")
+    return found
+
+
+class FactorSpec(Strict):
     """One factor of an experiment: the scenario value it varies, as a list of levels or a range.
 
     `levels` lists the values to try (any design); `range` gives [low, high] for a number that
@@ -88,7 +115,7 @@ class FactorSpec(_Strict):
         return self.levels is None or len({json.dumps(v) for v in self.levels}) == len(self.levels)
 
 
-class DesignSpec(_Strict):
+class DesignSpec(Strict):
     """How design points are chosen from the factors.
 
     grid: every combination of the factors' levels (full factorial; levels only). points: the
@@ -100,7 +127,7 @@ class DesignSpec(_Strict):
     elementary-effects design (SALib) on a grid of `morris_levels` levels, N * (k + 1) points.
     """
 
-    kind: Literal["grid", "points", "lhs", "sobol", "morris"] = "grid"
+    kind: Literal[DESIGN_KINDS] = "grid"  # type: ignore[valid-type]  # the registered designs
     samples: StrictInt | None = Field(None, ge=1, le=1_000_000)
     second_order: StrictBool = True
     morris_levels: StrictInt = Field(4, ge=2, le=100)
@@ -121,7 +148,7 @@ class DesignSpec(_Strict):
         return self
 
 
-class KeepSpec(_Strict):
+class KeepSpec(Strict):
     """What each run stores besides its one-row metrics: alliances, a time series, events."""
 
     outcomes: StrictBool = True
@@ -129,7 +156,7 @@ class KeepSpec(_Strict):
     events: StrictBool = False
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(Strict):
     """An experiment: the base scenario, the factors varied, the design, replications and seed."""
 
     name: SafeName
@@ -276,11 +303,8 @@ def load_spec(
 ) -> ResolvedExperiment:
     """Read the experiment spec at `path` and resolve it (see `resolve_spec`)."""
     path = Path(path)
-    data = read_yaml(path, "experiment spec", "keys (name, scenario, factors, design, ...)", SpecError)
-    spec = parse_spec(data, source=str(path))
-    scenario_path = Path(spec.scenario)
-    if not scenario_path.is_absolute():
-        scenario_path = path.parent / scenario_path
+    spec = read_spec(path, ExperimentSpec, "experiment spec", "keys (name, scenario, factors, design, ...)")
+    scenario_path = spec_scenario(path, spec.scenario, must_exist=False)
     return resolve_spec(
         spec, scenario_path, replications=replications, scenario_overrides=scenario_overrides, spec_path=path
     )
@@ -288,12 +312,7 @@ def load_spec(
 
 def parse_spec(data: Mapping[str, Any], source: str = "") -> ExperimentSpec:
     """Validate a spec mapping; SpecError with one line per problem."""
-    try:
-        return ExperimentSpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SpecError(
-            format_validation_error(err, source, root=ExperimentSpec, what="experiment spec")
-        ) from None
+    return validate_spec(data, ExperimentSpec, "experiment spec", source)
 
 
 def resolve_spec(
@@ -310,8 +329,6 @@ def resolve_spec(
     dotted-path values applied to it (the command line's --set), held fixed across the design;
     they may not name a factor. `replications` replaces the spec's.
     """
-    from experiments.engine.designs import sample_design  # the designs import this module
-
     overrides = dict(scenario_overrides or {})
     if replications is not None:
         if not isinstance(replications, int) or isinstance(replications, bool) or replications < 1:
@@ -323,14 +340,14 @@ def resolve_spec(
             f"--set {clash[0]} names a factor of the experiment, which varies across design points; "
             "change its levels or range in the spec instead"
         )
-    base = _base_scenario(scenario, overrides, spec)
+    base = base_scenario(scenario, overrides, spec)
     base_values = base.model_dump(mode="python")
     for name in spec.factors:
         _check_factor_path(name, base_values)
-    points = sample_design(spec, {name: _value_at(base_values, name) for name in spec.factors})
+    points = sample_design(spec, {name: value_at(base_values, name) for name in spec.factors})
     scenarios = tuple(_point_scenario(base_values, spec, row) for row in _factor_rows(points, spec))
     for name in spec.factors:  # record the values as the scenarios hold them (e.g. 2 -> 2.0)
-        points[name] = [_value_at(s.model_dump(mode="python"), name) for s in scenarios]
+        points[name] = [value_at(s.model_dump(mode="python"), name) for s in scenarios]
     return ResolvedExperiment(
         spec=spec,
         spec_path=spec_path,
@@ -342,7 +359,16 @@ def resolve_spec(
     )
 
 
-def _base_scenario(scenario, overrides: Mapping[str, Any], spec: ExperimentSpec) -> Scenario:
+def as_scenario(scenario: Scenario | Mapping | str | Path) -> Scenario:
+    """A Scenario from a scenario file, a mapping of its sections or a Scenario (returned as is)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    return build_scenario(dict(scenario))
+
+
+def base_scenario(scenario, overrides: Mapping[str, Any], spec: ExperimentSpec) -> Scenario:
     """The base scenario with the overrides and the spec's `keep` choices applied."""
     keep: dict[str, Any] = {"output.events": spec.keep.events}
     if spec.keep.timeseries_every_weeks:  # 0: the time series is not stored, its interval is moot
@@ -367,7 +393,7 @@ def _check_factor_path(name: str, base_values: Mapping[str, Any]) -> None:
         raise SpecError(f"factors: '{name}' cannot be a factor (it does not change the simulation)")
 
 
-def _value_at(values: Mapping[str, Any], dotted: str) -> Any:
+def value_at(values: Mapping[str, Any], dotted: str) -> Any:
     node: Any = values
     for key in dotted.split("."):
         node = node[key]

@@ -50,7 +50,7 @@ from scipy.optimize import minimize
 
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
-from experiments.engine.spec import SpecError, _Strict
+from experiments.engine.spec import SpecError, Strict
 from experiments.engine.store import StoreError
 from experiments.studies.validate import (
     ARMS,
@@ -80,7 +80,7 @@ RESULT_JSON = "calibration.json"
 DECIMALS = 4  # candidates are rounded to this many decimals, so reruns find their folders
 
 
-class ParameterSpec(_Strict):
+class ParameterSpec(Strict):
     """One coefficient to fit: its range and where the search starts (default: the middle)."""
 
     low: StrictInt | StrictFloat
@@ -100,7 +100,7 @@ class ParameterSpec(_Strict):
         return float(self.start if self.start is not None else (self.low + self.high) / 2)
 
 
-class CalibrationSpec(_Strict):
+class CalibrationSpec(Strict):
     """A calibration: the base scenario, the coefficients to fit, and the search's budget."""
 
     name: SafeName

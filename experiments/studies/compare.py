@@ -44,7 +44,8 @@ from experiments.cli import (
     left_aligned,
     require_positive,
 )
-from experiments.engine.spec import KeepSpec, SpecError
+from experiments.engine.arms import arms_experiment
+from experiments.engine.spec import KeepSpec, SpecError, as_scenario
 from sim import OUTCOMES, REASONS, Scenario, build_scenario, load_scenario, parse_assignment
 
 #: 2 arms x 60 replications of configs/baseline.yaml took 64-87 s with --workers 2 on 2 shared, busy cores.
@@ -96,8 +97,6 @@ def check_changes(base: Scenario, changes: Mapping[str, Any]) -> Scenario:
 
 def comparison_experiment(base: Scenario, changes: Mapping[str, Any], *, replications: int, seed: int):
     """The engine's experiment: point 0 the baseline, point 1 the alternative, on common random numbers."""
-    from experiments.studies.validate import arms_experiment
-
     return arms_experiment(
         f"compare_{base.name}",
         base,
@@ -106,14 +105,6 @@ def comparison_experiment(base: Scenario, changes: Mapping[str, Any], *, replica
         seed=seed,
         keep=KeepSpec(outcomes=True, timeseries_every_weeks=0, events=False),
     )
-
-
-def _as_scenario(scenario: Scenario | Mapping | str | Path) -> Scenario:
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, (str, Path)):
-        return load_scenario(scenario)
-    return build_scenario(dict(scenario))
 
 
 def compare(
@@ -155,7 +146,7 @@ def compare(
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise CompareError(f"--seed must be a non-negative integer, got {seed!r}")
-    base = _as_scenario(scenario)
+    base = as_scenario(scenario)
     check_changes(base, changes)
     experiment = comparison_experiment(base, changes, replications=replications, seed=seed)
     with tempfile.TemporaryDirectory(prefix="alliance-sim-compare-") as scratch:

@@ -72,7 +72,7 @@ from experiments.engine.spec import (
     LevelValue,
     ResolvedExperiment,
     SpecError,
-    _Strict,
+    Strict,
     resolve_spec,
 )
 from experiments.studies.stress import single_values
@@ -98,7 +98,7 @@ PER_YEAR, WEEKS = "_per_year", "_weeks"
 # --------------------------------------------------------------------------- the spec
 
 
-class DesignChoice(_Strict):
+class DesignChoice(Strict):
     """The design under study: a name and the levers it sets (dotted scenario paths)."""
 
     name: SafeName = "design"
@@ -108,7 +108,7 @@ class DesignChoice(_Strict):
     _single = field_validator("levers", mode="before")(single_values)
 
 
-class Uncertainty(_Strict):
+class Uncertainty(Strict):
     """One uncertain condition: the range it is sampled from, and a short label for the rules."""
 
     range: list[StrictInt | StrictFloat] = Field(min_length=2, max_length=2)
@@ -122,7 +122,7 @@ class Uncertainty(_Strict):
         return self
 
 
-class PrimSettings(_Strict):
+class PrimSettings(Strict):
     """How PRIM peels and which boxes are reported (see the module docstring)."""
 
     peel_alpha: StrictFloat = Field(0.05, gt=0, le=0.5, description="share of samples peeled per step")
@@ -135,7 +135,7 @@ class PrimSettings(_Strict):
     max_boxes: StrictInt = Field(3, ge=1, le=20, description="most boxes reported")
 
 
-class DiscoverySpec(_Strict):
+class DiscoverySpec(Strict):
     """A scenario discovery: base scenario, design, uncertain conditions, samples, threshold, PRIM."""
 
     name: SafeName

@@ -78,8 +78,9 @@ from experiments.engine.spec import (
     LevelValue,
     ResolvedExperiment,
     SpecError,
-    _Strict,
+    Strict,
     resolve_spec,
+    value_at,
 )
 from experiments.engine.store import StoreError, read_manifest
 from sim import parse_assignment
@@ -131,7 +132,7 @@ class SensitivityError(SpecError):
 # --------------------------------------------------------------------------- the spec
 
 
-class SensitivitySpec(_Strict):
+class SensitivitySpec(Strict):
     """A sensitivity analysis: base scenario, parameters with their ranges, methods and budget.
 
     `samples` is N: a Sobol design has N * (2k + 2) points with second-order indices
@@ -201,7 +202,7 @@ class SensitivityStudy:
         experiment = next(iter(self.experiments.values()))
         base = experiment.base.model_dump(mode="python")
         return salib_problem(
-            self.spec.parameters, {name: _value_at(base, name) for name in self.spec.parameters}
+            self.spec.parameters, {name: value_at(base, name) for name in self.spec.parameters}
         )
 
     def fingerprint(self) -> str:
@@ -306,13 +307,6 @@ def method_experiment(
         keep=KeepSpec(outcomes=False, timeseries_every_weeks=0, events=False),
     )
     return resolve_spec(experiment, scenario, scenario_overrides=overrides)
-
-
-def _value_at(values: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = values
-    for key in dotted.split("."):
-        node = node[key]
-    return node
 
 
 # --------------------------------------------------------------------------- the analysis

@@ -43,8 +43,8 @@ from experiments.cli import (
     default_out_dir,
     prepare_out_dir,
 )
-from experiments.engine.spec import SpecError
-from experiments.studies.compare import _as_scenario, add_change_arguments, check_changes, describe_changes
+from experiments.engine.spec import SpecError, as_scenario
+from experiments.studies.compare import add_change_arguments, check_changes, describe_changes
 from sim import AllianceModel, Scenario, build_scenario, load_scenario, parse_assignment
 from sim.mechanisms.shocks import RESPONSES
 from sim.state import PHASES
@@ -216,7 +216,7 @@ def story(
         raise StoryError(f"--pick {pick!r} is not known; allowed: {', '.join(PICKS)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise StoryError(f"--seed must be a non-negative integer, got {seed!r}")
-    base = build_scenario(_as_scenario(scenario), {"output.events": True})
+    base = build_scenario(as_scenario(scenario), {"output.events": True})
     alternative = check_changes(base, changes)
     worlds = replay(base, seed), replay(alternative, seed)
     chosen = choose_alliance(alliance, pick, *worlds, seed)

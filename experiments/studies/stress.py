@@ -53,7 +53,8 @@ from experiments.cli import (
     left_aligned,
     require_positive,
 )
-from experiments.engine.spec import LevelValue, SpecError, _Strict
+from experiments.engine.arms import arms_experiment
+from experiments.engine.spec import LevelValue, SpecError, Strict
 from sim import Scenario, ScenarioError, build_scenario
 from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
@@ -83,7 +84,7 @@ def single_values(overrides: Any) -> Any:
 # --------------------------------------------------------------------------- the spec
 
 
-class DesignEntry(_Strict):
+class DesignEntry(Strict):
     """A governance design: the levers it sets, as dotted scenario paths and their values."""
 
     description: StrictStr = ""
@@ -92,7 +93,7 @@ class DesignEntry(_Strict):
     _single = field_validator("levers", mode="before")(single_values)
 
 
-class StressScenarioEntry(_Strict):
+class StressScenarioEntry(Strict):
     """A stress scenario: the conditions it sets, and optionally other stress scenarios it combines."""
 
     description: StrictStr = ""
@@ -102,7 +103,7 @@ class StressScenarioEntry(_Strict):
     _single = field_validator("conditions", mode="before")(single_values)
 
 
-class StressSpec(_Strict):
+class StressSpec(Strict):
     """A stress test: the base scenario, the designs, the stress scenarios, replications and seed."""
 
     name: SafeName
@@ -330,8 +331,6 @@ def rank_designs(table: pd.DataFrame) -> pd.DataFrame:
 
 def stress_experiment(test: StressTest, replications: int | None = None):
     """The engine's experiment for a stress test: one arm per (design, scenario) pair."""
-    from experiments.studies.validate import arms_experiment
-
     return arms_experiment(
         test.spec.name,
         test.base,

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.stats import hazard_by_period, paired_difference, wilson_interval
-from experiments.engine.spec import ExperimentSpec, FactorSpec, KeepSpec, ResolvedExperiment, resolve_spec
-from sim import Scenario
+from experiments.engine.arms import arms_experiment
+from experiments.engine.spec import ResolvedExperiment
 
 DEFAULT_REPLICATIONS = 200
 DEFAULT_SEED = 19960601  # Park & Russo's year; any fixed seed would do
@@ -71,54 +71,6 @@ ARMS: dict[str, dict[str, Any]] = {
 
 
 # --------------------------------------------------------------------------- building the experiment
-
-
-def arms_experiment(
-    name: str,
-    base: Scenario | Mapping | str | Path,
-    arms: Mapping[str, Mapping[str, Any]],
-    *,
-    replications: int,
-    seed: int,
-    overrides: Mapping[str, Any] | None = None,
-    keep: KeepSpec | None = None,
-) -> ResolvedExperiment:
-    """A `points` experiment with one design point per arm, in the order given (point i is arm i),
-    on common random numbers, the first arm as the reference. An arm lists the scenario values
-    it changes; the others keep the base scenario's (with `overrides` applied)."""
-    from experiments.engine.spec import _base_scenario  # the same base the engine resolves
-
-    keep = keep or KeepSpec(outcomes=True, timeseries_every_weeks=0, events=False)
-    probe = ExperimentSpec(name=name, scenario="-", factors={"name": FactorSpec(levels=["x"])}, keep=keep)
-    base_values = _base_scenario(base, dict(overrides or {}), probe).model_dump(mode="python")
-    paths = list(dict.fromkeys(path for arm in arms.values() for path in arm))
-    if not paths:
-        paths = ["governance.meeting_interval_weeks"]  # one factor is needed; it stays at its base value
-    factors = {
-        path: FactorSpec(levels=[arm.get(path, _value_at(base_values, path)) for arm in arms.values()])
-        for path in paths
-    }
-    first = next(iter(arms.values()))
-    spec = ExperimentSpec(
-        name=name,
-        scenario="-",
-        factors=factors,
-        design={"kind": "points"},
-        replications=replications,
-        seed=seed,
-        common_random_numbers=True,
-        reference={path: first.get(path, _value_at(base_values, path)) for path in paths},
-        keep=keep,
-    )
-    experiment = resolve_spec(spec, base, scenario_overrides=overrides)
-    return experiment
-
-
-def _value_at(values: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = values
-    for key in dotted.split("."):
-        node = node[key]
-    return node
 
 
 # --------------------------------------------------------------------------- measurements
@@ -344,7 +296,7 @@ OUTCOME_COLUMNS = ["point_id", "replication", "outcome", "duration_weeks", "plan
 
 def default_base_scenario() -> Path:
     """configs/baseline.yaml of this checkout."""
-    return Path(__file__).resolve().parents[1] / "configs" / "baseline.yaml"
+    return Path(__file__).resolve().parents[2] / "configs" / "baseline.yaml"
 
 
 def validation_experiment(
