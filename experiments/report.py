@@ -27,7 +27,6 @@ There is no external stylesheet, script, font or image, so the page opens in any
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
@@ -44,8 +43,8 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from experiments.cli import EXIT_OK, PROG, CliError, Subparsers
 from experiments.engine.store import MANIFEST, StoreError, read_manifest
+from experiments.studies.base import PROG
 
 REPORT_HTML = "report.html"
 FIGURES_DIR = "figures"
@@ -471,7 +470,7 @@ def run_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
 
 def sweep_summary(folder: Path) -> pd.DataFrame:
     """The sweep's summary.csv (written by the engine first if it is missing)."""
-    from experiments.engine.sweep import write_summary
+    from experiments.studies.sweep import write_summary
 
     if not (folder / "summary.csv").is_file():
         write_summary(folder)
@@ -1009,35 +1008,6 @@ def write_report(folder: str | Path) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def add_report_command(subparsers: Subparsers) -> None:
-    """Declare `alliance-sim report`."""
-    parser = subparsers.add_parser(
-        "report",
-        allow_abbrev=False,
-        help="turn a result folder into a self-contained HTML report",
-        description="Write DIR/report.html for a result folder of any kind (run, sweep, compare, story, "
-        "stress, discover, sensitivity, validate): a plain-language reading of the result, the headline "
-        "table, the figures and what was run (scenario, factors, seeds, versions, commit). The page "
-        "embeds its figures and needs no network or server: open it in any browser.",
-        epilog="The kind is told from the files in DIR. The same folder always gives the same page. "
-        "See docs/how-to/make-a-report.md.",
-    )
-    parser.add_argument("folder", metavar="DIR", type=Path, help="a result folder written by alliance-sim")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    parser.set_defaults(handler=report_command)
-
-
-def report_command(args: argparse.Namespace) -> int:
-    """`alliance-sim report`: write the report and say where it is."""
-    try:
-        path = write_report(args.folder)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    if not args.quiet:
-        print(
-            f"Written: {path} ({KIND_TITLES[detect_kind(args.folder)].lower()} report); open it in a browser"
-        )
-    return EXIT_OK
+def heading_of(folder: str | Path) -> str:
+    """What kind of result `folder` holds, as the report's kind line says it ("Sweep")."""
+    return KIND_TITLES[detect_kind(folder)]

@@ -1,10 +1,10 @@
-"""Moved to `experiments.engine.sweep`.
+"""Moved to `experiments.studies.sweep`.
 
 An alias of the new module under its old name, so that scripts importing the old name keep working.
 """
 
 import sys
 
-from experiments.engine import sweep as _moved
+from experiments.studies import sweep as _moved
 
 sys.modules[__name__] = _moved

@@ -39,10 +39,7 @@ EMBEDDED_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
 def cli_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """`alliance-sim ARGS` in-process with `report` registered (whether or not the lead has yet)."""
-    entry = ("experiments.report", "add_report_command")
-    if entry not in cli.KIND_COMMANDS:
-        monkeypatch.setattr(cli, "KIND_COMMANDS", (*cli.KIND_COMMANDS, entry))
+    """`alliance-sim ARGS` in-process."""
     status = cli.main(list(args))
     captured = capsys.readouterr()
     return status, captured.out, captured.err

@@ -68,9 +68,12 @@ def write_text_atomic(path: Path, text: str) -> None:
         handle.write(text.encode("utf-8"))
 
 
-def write_run(model: AllianceModel, folder: Path, command: Sequence[str]) -> dict[str, Any]:
+def write_run(
+    model: AllianceModel, folder: Path, command: Sequence[str], claim: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Write the files of a finished run into the existing `folder`; returns the manifest.
 
+    `claim` (study and title, see `experiments.engine.store.claim`) is recorded in the manifest.
     Raises OSError if a file cannot be written; files already written stay, but without a manifest.
     """
     (folder / MANIFEST).unlink(missing_ok=True)
@@ -78,6 +81,6 @@ def write_run(model: AllianceModel, folder: Path, command: Sequence[str]) -> dic
     for name, frame in frames.items():
         write_parquet_atomic(folder / f"{name}.parquet", to_arrow(frame, COLUMN_TYPES[name]))
     write_text_atomic(folder / SCENARIO, scenario_to_yaml(model.config))
-    manifest = {**provenance(model.config, model.seed, command), "summary": model.summary()}
+    manifest = {**(claim or {}), **provenance(model.config, model.seed, command), "summary": model.summary()}
     write_json_atomic(folder / MANIFEST, manifest)
     return manifest

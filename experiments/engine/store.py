@@ -18,6 +18,10 @@ A process killed at any moment leaves complete runs and, at worst, tables of an 
 that the next invocation overwrites with identical bytes. Hidden temporary files are removed when
 the folder is opened again.
 
+Every command's folder is claimed here (`claim`): its manifest records the study that made it
+(`study`, e.g. "sweep", "compare", "run") and what that is in words (`title`); a folder holding
+another study's results, or files and no manifest, is refused before anything in it is touched.
+
 A folder belongs to one experiment: its fingerprint (everything that decides the results except
 the number of replications) must match, so a folder made by a different spec is refused, while
 the same spec with more replications extends it.
@@ -65,19 +69,24 @@ class ResultsStore:
     # ----------------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, folder: str | Path, experiment: ResolvedExperiment, command: list[str]) -> ResultsStore:
+    def open(
+        cls,
+        folder: str | Path,
+        experiment: ResolvedExperiment,
+        command: list[str],
+        study: str = KIND,
+        title: str = "a sweep",
+    ) -> ResultsStore:
         """Create the folder for `experiment`, or reopen it if it holds this experiment already.
 
-        Raises StoreError if the folder is a file, holds another experiment or something else,
-        or already has more replications than asked for.
+        `study` and `title` name the study the folder is claimed for (see `claim`). Raises
+        StoreError if the folder is a file, holds another study's or experiment's results or
+        something else, or already has more replications than asked for.
         """
         folder = Path(folder)
-        manifest = read_manifest(folder) if folder.is_dir() else None
-        if folder.exists() and not folder.is_dir():
-            raise StoreError(f"{folder} is an existing file, not a folder")
+        manifest = claim(folder, study, title)
         if manifest is None:
-            _check_empty(folder)
-            manifest = _new_manifest(experiment)
+            manifest = _new_manifest(experiment, study, title)
         else:
             _check_same_experiment(folder, manifest, experiment)
         try:
@@ -144,7 +153,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _new_manifest(experiment: ResolvedExperiment) -> dict[str, Any]:
+def _new_manifest(experiment: ResolvedExperiment, study: str, title: str) -> dict[str, Any]:
     spec = experiment.spec
     seeds: dict[str, Any] = {
         "experiment_seed": spec.seed,
@@ -160,6 +169,8 @@ def _new_manifest(experiment: ResolvedExperiment) -> dict[str, Any]:
     }
     return {
         "kind": KIND,
+        "study": study,
+        "title": title,
         "name": spec.name,
         "fingerprint": experiment.fingerprint(),
         "started": now(),
@@ -173,20 +184,9 @@ def _new_manifest(experiment: ResolvedExperiment) -> dict[str, Any]:
     }
 
 
-def _check_empty(folder: Path) -> None:
-    if folder.is_dir() and any(folder.iterdir()):
-        raise StoreError(
-            f"{folder} is not empty and has no {MANIFEST}, so it is not an experiment's results folder; "
-            "give an empty or new folder with --out"
-        )
-
-
 def _check_same_experiment(folder: Path, manifest: dict[str, Any], experiment: ResolvedExperiment) -> None:
     if manifest.get("kind") != KIND or "fingerprint" not in manifest:
-        what = manifest.get("kind") or "a single run (alliance-sim run)"
-        raise StoreError(
-            f"{folder} holds the results of {what}, not of a sweep; give another folder with --out"
-        )
+        raise StoreError(f"{folder} holds no experiment's runs; give another folder with --out")
     if manifest["fingerprint"] != experiment.fingerprint():
         differences = describe_differences(manifest.get("experiment", {}), experiment.resolved())
         raise StoreError(
@@ -231,13 +231,7 @@ def remove_temporary_files(folder: Path) -> None:
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     """The folder's manifest, or None if it has none; StoreError if it is unreadable."""
-    path = Path(folder) / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from None
+    return _read_record(Path(folder) / MANIFEST)
 
 
 def require_experiment_folder(folder: str | Path) -> dict[str, Any]:
@@ -301,3 +295,82 @@ def read_table(
 
 def read_points(folder: str | Path) -> pd.DataFrame:
     return pq.read_table(Path(folder) / POINTS).to_pandas()
+
+
+# --------------------------------------------------------------------------- claiming a folder
+
+#: What the studies of folders written before manifests recorded their study were, in words.
+LEGACY_TITLES = {
+    "run": "a single run (alliance-sim run)",
+    "sweep": "a sweep",
+    "story": "a story",
+    "sensitivity": "a sensitivity analysis",
+}
+
+
+def study_of(manifest: dict[str, Any], default: str = "run") -> str:
+    """The study that made a folder, from its manifest: `study`; for folders written before that
+    was recorded, `kind`; a manifest with neither is a single run's (alliance-sim run)."""
+    return str(manifest.get("study") or manifest.get("kind") or default)
+
+
+def title_of(manifest: dict[str, Any], default: str = "run") -> str:
+    study = study_of(manifest, default)
+    return str(manifest.get("title") or LEGACY_TITLES.get(study, study))
+
+
+def claim(
+    folder: str | Path,
+    study: str,
+    title: str,
+    *,
+    fingerprint: str | None = None,
+    name: str | None = None,
+    record: str = MANIFEST,
+    replace: bool = False,
+) -> dict[str, Any] | None:
+    """Claim `folder` for `study` (`title`: what it is in words, "a comparison"); the one folder claim.
+
+    Returns the folder's record (its manifest, or the file `record`) when it holds this study's
+    results already, None when the folder is new or empty (it is created). Raises StoreError,
+    touching nothing, when the folder is a file, holds another study's results (the message
+    names them), holds this study's results of another spec (`fingerprint` differs; allowed with
+    `replace`, for a study whose rerun replaces its files), or holds files and no record (allowed
+    with `replace` too, as a single run always has been).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} is an existing file, not a folder")
+    found = _read_record(folder / record) if folder.is_dir() else None
+    default = study if record != MANIFEST else "run"
+    if found is not None and study_of(found, default) != study:
+        named = f" ('{found['name']}')" if found.get("name") else ""
+        raise StoreError(
+            f"{folder} holds the results of {title_of(found, default)}{named}, not of {title}; "
+            "give another folder with --out"
+        )
+    if found is not None and fingerprint is not None and found.get("fingerprint") != fingerprint:
+        if not replace:
+            raise StoreError(
+                f"{folder} holds another {title.split(' ', 1)[-1]} ({found.get('name', 'unreadable')!r}); "
+                "give another --out, or the same spec to resume it"
+            )
+    if found is None and folder.is_dir() and any(folder.iterdir()) and not replace:
+        raise StoreError(
+            f"{folder} is not empty and has no {record}, so it is not {title.split(' ', 1)[0]} "
+            f"{title.split(' ', 1)[-1]} folder; give an empty or new folder with --out"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+    return found
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from None

@@ -15,14 +15,13 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from experiments.analysis import summary as analysis
 from experiments.engine.runner import (
     ClusterError,
     ClusterLost,
@@ -36,13 +35,9 @@ from experiments.engine.spec import ResolvedExperiment, SpecError, load_spec, ru
 from experiments.engine.store import (
     SUMMARY,
     ResultsStore,
-    StoreError,
-    read_points,
     read_table,
     require_experiment_folder,
 )
-
-SURVIVAL_MAX_CURVES = 8
 
 
 class SweepInterrupted(Exception):
@@ -70,6 +65,9 @@ def run_sweep(
     client: Any = None,
     scheduler: str | Path | None = None,
     command: Sequence[str] | None = None,
+    study: str = "sweep",
+    title: str = "a sweep",
+    finish: Callable[[Path], Any] | None = None,
 ) -> pd.DataFrame:
     """Run the experiment `spec` into folder `out` and return its runs table (`load_runs`).
 
@@ -87,6 +85,10 @@ def run_sweep(
         scheduler: a Dask scheduler's address (tcp://HOST:PORT) or scheduler file: connect to it,
             run there and disconnect at the end. Results are identical to a local run's.
         command: the command line recorded in the manifest (default: sys.argv).
+        study, title: the study the folder is claimed for, and what it is in words (see
+            `experiments.engine.store.claim`): a comparison, a stress test, ... run their arms here.
+        finish: called with the folder when runs were added (or the summary is missing): the
+            sweep study writes its summary.csv (`experiments.studies.sweep.run_sweep`).
 
     Raises SpecError or StoreError for input that cannot be used, ClusterError for a cluster that
     cannot be reached or used, SweepInterrupted on Ctrl-C or when the cluster's scheduler goes away.
@@ -104,7 +106,18 @@ def run_sweep(
     # connect before opening the folder: nothing is written if the cluster cannot be reached
     on_cluster = None if client is None and scheduler is None else cluster_executor(client, scheduler)
     try:
-        return _run(experiment, Path(out), executor or on_cluster, workers, retry_failed, progress, command)
+        return _run(
+            experiment,
+            Path(out),
+            executor or on_cluster,
+            workers,
+            retry_failed,
+            progress,
+            command,
+            study,
+            title,
+            finish,
+        )
     finally:
         if on_cluster is not None:
             on_cluster.shutdown()
@@ -141,10 +154,14 @@ def _run(
     retry_failed: bool,
     progress: bool,
     command: Sequence[str] | None,
+    study: str = "sweep",
+    title: str = "a sweep",
+    finish: Callable[[Path], Any] | None = None,
 ) -> pd.DataFrame:
     """The body of run_sweep: open the store, run what it lacks, close it, summarise. Without an
     `executor` it makes one for `workers` and shuts it down at the end."""
-    store = ResultsStore.open(folder, experiment, list(sys.argv if command is None else command))
+    command = list(sys.argv if command is None else command)
+    store = ResultsStore.open(folder, experiment, command, study, title)
     done = store.completed()
     skip = {rid for rid, status in done.items() if status == "ok" or not retry_failed}
     counts = Counter(status for rid, status in done.items() if rid in skip)
@@ -185,8 +202,8 @@ def _run(
         if owned:
             executor.shutdown()
     store.finish(dict(counts))
-    if todo or not (folder / SUMMARY).exists():
-        write_summary(folder)
+    if finish is not None and (todo or not (folder / SUMMARY).exists()):
+        finish(folder)
     return load_runs(folder)
 
 
@@ -251,153 +268,3 @@ def load_events(folder: str | Path) -> pd.DataFrame:
     """The event log of every complete run; empty if the experiment did not keep events."""
     require_experiment_folder(folder)
     return read_table(folder, "events")
-
-
-# --------------------------------------------------------------------------- summarising
-
-
-def summarize(folder: str | Path, *, figures: bool = True) -> pd.DataFrame:
-    """One row per design point (see `analysis.point_summary`), with the paired difference from
-    the reference point when the spec names one; writes summary.csv and, with `figures`, the
-    figures (see `write_figures`). Works on a finished sweep and on one still incomplete."""
-    summary = write_summary(folder)
-    if figures:
-        write_figures(folder, summary)
-    return summary
-
-
-def write_summary(folder: str | Path) -> pd.DataFrame:
-    """Compute the per-point summary and write it to summary.csv atomically."""
-    from experiments.engine.outputs import write_text_atomic
-
-    folder = Path(folder)
-    manifest = require_experiment_folder(folder)
-    experiment = manifest["experiment"]
-    factors = list(experiment["spec"]["factors"])
-    runs = read_table(folder, "runs")
-    if runs.empty:
-        raise StoreError(f"{folder} has no complete runs yet; run the sweep first")
-    outcomes = read_table(folder, "outcomes", ["point_id", "outcome", "duration_weeks"])
-    summary = analysis.point_summary(runs, factors, outcomes if not outcomes.empty else None)
-    reference = experiment.get("reference_point")
-    if reference is not None:
-        paired = bool(experiment["spec"]["common_random_numbers"])
-        diffs = analysis.differences_from_reference(runs, reference, paired=paired)
-        diffs = diffs.rename(
-            columns={
-                "n": "diff_n",
-                "difference": "diff_success_rate",
-                "ci_low": "diff_ci_low",
-                "ci_high": "diff_ci_high",
-            }
-        )
-        summary = summary.merge(diffs, on="point_id", how="left")
-        summary.insert(1, "reference", summary["point_id"] == reference)
-    write_text_atomic(folder / SUMMARY, summary.to_csv(index=False))
-    return summary
-
-
-def write_figures(folder: str | Path, summary: pd.DataFrame) -> list[Path]:
-    """Figures of a sweep into DIR/figures: success rate against each factor (pooled over the
-    others, with its interval band), a heatmap for each pair of the first three factors, failures
-    by reason, and survival curves by level of each factor with at most 8 levels."""
-    from experiments.present import figures as fig
-
-    folder = Path(folder)
-    manifest = require_experiment_folder(folder)
-    factors = list(manifest["experiment"]["spec"]["factors"])
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
-    written: list[Path] = []
-    reference = _reference_rate(summary)
-    for factor in factors:
-        stem = _slug(factor)
-        written += fig.save_figure(
-            fig.success_by_factor(summary, factor, reference=reference), out / f"success_{stem}"
-        )
-        written += fig.save_figure(fig.failure_reasons(summary, factor), out / f"failures_{stem}")
-    for i, fx in enumerate(factors[:3]):
-        for fy in factors[i + 1 : 3]:
-            figure = fig.success_heatmap(summary, fx, fy)
-            written += fig.save_figure(figure, out / f"heatmap_{_slug(fx)}_{_slug(fy)}")
-    outcomes = read_table(folder, "outcomes", ["point_id", "outcome", "duration_weeks"])
-    if not outcomes.empty:
-        points = read_points(folder)
-        for factor in factors:
-            if points[factor].nunique() > SURVIVAL_MAX_CURVES:
-                continue
-            joined = outcomes.merge(points[["point_id", factor]], on="point_id")
-            curves = analysis.survival_by(joined, factor)
-            labelled = {f"{factor.split('.')[-1]} = {value}": curve for value, curve in curves.items()}
-            figure = fig.survival_curves(labelled, title=f"Alliance survival by {factor}")
-            written += fig.save_figure(figure, out / f"survival_{_slug(factor)}")
-    return written
-
-
-def _reference_rate(summary: pd.DataFrame) -> float | None:
-    if "reference" not in summary.columns or not summary["reference"].any():
-        return None
-    return float(summary.loc[summary["reference"], "success_rate"].iloc[0])
-
-
-def _slug(factor: str) -> str:
-    return factor.replace(".", "-")
-
-
-TABLE_MAX_ROWS = 40
-
-
-def summary_table(folder: str | Path, max_rows: int = TABLE_MAX_ROWS) -> str:
-    """The folder's summary.csv as a table to read in a terminal: factor values, success rate
-    with its interval, decided alliances, median duration, and the paired difference from the
-    reference point when there is one. Reads summary.csv (writing it first if missing)."""
-    folder = Path(folder)
-    manifest = require_experiment_folder(folder)
-    path = folder / SUMMARY
-    summary = pd.read_csv(path) if path.exists() else write_summary(folder)
-    factors = list(manifest["experiment"]["spec"]["factors"])
-    table = pd.DataFrame({_short(f): summary[f] for f in factors})
-    table["success"] = [
-        _pct_ci(r, lo, hi)
-        for r, lo, hi in zip(summary["success_rate"], summary["success_ci_low"], summary["success_ci_high"])
-    ]
-    table["decided"] = summary["decided"]
-    table["median weeks"] = summary["median_duration_weeks"].map(lambda v: "n/a" if pd.isna(v) else f"{v:g}")
-    if "diff_success_rate" in summary.columns:
-        table["vs reference (paired)"] = [
-            "reference" if ref else _diff_ci(d, lo, hi)
-            for ref, d, lo, hi in zip(
-                summary["reference"],
-                summary["diff_success_rate"],
-                summary["diff_ci_low"],
-                summary["diff_ci_high"],
-            )
-        ]
-    if summary["runs_failed"].sum():
-        table["failed runs"] = summary["runs_failed"]
-    runs = int(summary["runs_ok"].sum())
-    head = (
-        f"{manifest['name']}: {len(summary)} design points, {runs} runs "
-        f"({manifest['runs_total']} planned); success rate with 95% Wilson interval"
-    )
-    text = table.head(max_rows).to_string(index=False)
-    more = f"\n... {len(table) - max_rows} more points in {path}" if len(table) > max_rows else ""
-    return f"{head}\n{text}{more}"
-
-
-def _short(factor: str) -> str:
-    return factor.split(".")[-1]
-
-
-def _pct_ci(rate: float, low: float, high: float) -> str:
-    if pd.isna(rate):
-        return "n/a"
-    return f"{rate:.1%} ({low:.1%}–{high:.1%})"
-
-
-def _diff_ci(diff: float, low: float, high: float) -> str:
-    if pd.isna(diff):
-        return "n/a"
-    if pd.isna(low):
-        return f"{diff * 100:+.1f} pts"
-    return f"{diff * 100:+.1f} pts ({low * 100:+.1f} to {high * 100:+.1f})"

@@ -35,6 +35,7 @@ Writes OUT/evaluations.csv (one row per evaluation, as they finish) and OUT/cali
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import time
@@ -51,7 +52,14 @@ from scipy.optimize import minimize
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
 from experiments.engine.spec import SpecError, Strict
-from experiments.engine.store import StoreError
+from experiments.engine.store import claim
+from experiments.studies.base import (
+    RESULTS_DIR,
+    Study,
+    Subparsers,
+    add_workers_argument,
+    require_positive,
+)
 from experiments.studies.validate import (
     ARMS,
     OUTCOME_COLUMNS,
@@ -72,6 +80,8 @@ LEVEL_TARGETS: tuple[tuple[str, float, float, float], ...] = (
 #: The arm that must beat the baseline (paired interval above zero).
 IMPROVED_ARM, REFERENCE_ARM = "central_function", "baseline"
 #: Added to the objective for each pattern missed besides the levels.
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "calibrate", "title": "a calibration"}
 PATTERN_PENALTY = 1.0
 
 SPEC_FILE = "calibration-spec.json"
@@ -236,7 +246,8 @@ def calibrate(
     Raises SpecError for a spec that cannot be used, StoreError when `out` holds another
     calibration, SweepInterrupted on Ctrl-C (finished evaluations are kept)."""
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.sweep import load_outcomes, run_sweep
+    from experiments.engine.sweep import load_outcomes
+    from experiments.studies.sweep import run_sweep
 
     calibration = spec if isinstance(spec, Calibration) else load_calibration(spec)
     budget = max_evaluations or calibration.spec.max_evaluations
@@ -256,7 +267,9 @@ def calibrate(
         tic = time.perf_counter()
         where = folder / "evaluations" / _candidate_name(values)
         experiment = experiment_at(calibration, values)
-        runs = run_sweep(experiment, where, progress=progress, executor=executor, command=command)
+        runs = run_sweep(
+            experiment, where, progress=progress, executor=executor, command=command, **CLAIM
+        )
         outcomes = load_outcomes(where, OUTCOME_COLUMNS)
         row = {"evaluation": len(rows) + 1, **values, **measure(runs, outcomes)}
         row["objective"], row["accepted"] = objective(row)
@@ -317,26 +330,13 @@ def calibrate(
 
 
 def _claim(folder: Path, calibration: Calibration) -> None:
-    """Make `folder` this calibration's, or refuse if it belongs to another."""
+    """Make `folder` this calibration's (its record is SPEC_FILE), or refuse if it belongs to another."""
     from experiments.engine.outputs import write_text_atomic
 
-    marker = folder / SPEC_FILE
-    mine = {"fingerprint": calibration.fingerprint(), "name": calibration.spec.name}
-    if marker.exists():
-        try:
-            theirs = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            theirs = {}
-        if theirs.get("fingerprint") != mine["fingerprint"]:
-            raise StoreError(
-                f"{folder} holds another calibration ({theirs.get('name', 'unreadable')!r}); "
-                "give another --out, or the same spec to resume it"
-            )
-        return
-    if folder.exists() and any(folder.iterdir()):
-        raise StoreError(f"{folder} is not empty and is not a calibration folder; give another --out")
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(marker, json.dumps(mine, indent=2) + "\n")
+    mine = {**CLAIM, "fingerprint": calibration.fingerprint(), "name": calibration.spec.name}
+    held = claim(folder, CLAIM["study"], CLAIM["title"], fingerprint=mine["fingerprint"], record=SPEC_FILE)
+    if held is None:
+        write_text_atomic(folder / SPEC_FILE, json.dumps(mine, indent=2) + "\n")
 
 
 def _candidate_name(values: Mapping[str, float]) -> str:
@@ -378,3 +378,63 @@ def describe(report: Mapping[str, Any]) -> str:
         f"  best evaluation {report['best_evaluation']}: {verdict}; objective {fit['objective']:.3f}"
     )
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_calibrate_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim calibrate`."""
+    parser = subparsers.add_parser(
+        "calibrate",
+        allow_abbrev=False,
+        help="fit coefficients so that the baseline reproduces published success rates",
+        description="Pattern-oriented calibration: search the coefficients named in SPEC (bounded "
+        "Nelder-Mead) for values at which the baseline succeeds about 50% of the time, firms with "
+        "an alliance function about 63% and the termination hazard is an inverted U. Each "
+        "evaluation runs on the experiment engine into its own resumable folder. Exit status 0 when "
+        "the best values match every pattern, 1 when none did.",
+        epilog="Writes DIR/evaluations.csv (as evaluations finish) and DIR/calibration.json. Rerun "
+        "the same command to resume; a larger --max-evaluations continues the search.",
+    )
+    parser.add_argument(
+        "spec", metavar="SPEC", type=Path, help="calibration spec, e.g. configs/calibration/baseline.yaml"
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/calibration-<name>)"
+    )
+    add_workers_argument(parser)
+    parser.add_argument(
+        "--max-evaluations", type=int, metavar="N", help="evaluation budget (default: the spec's)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(handler=calibrate_command)
+
+
+def calibrate_command(args: argparse.Namespace) -> int:
+    """`alliance-sim calibrate`: run or resume the search, print the fitted values and the fit."""
+    from experiments.studies.calibrate import RESULT_JSON, calibrate, describe, load_calibration
+
+    require_positive(args, "workers", "max_evaluations")
+    calibration = load_calibration(args.spec)
+    folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
+    report = calibrate(
+        calibration,
+        folder,
+        workers=args.workers,
+        max_evaluations=args.max_evaluations,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
+    print(describe(report))
+    print(f"Written: {folder / RESULT_JSON}")
+    return bool(report["accepted"])
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Calibration",
+    arguments=add_calibrate_command,
+    run=calibrate_command,
+)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,24 +30,24 @@ import numpy as np
 import pandas as pd
 
 from experiments.analysis.stats import paired_difference
-from experiments.cli import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    PROG,
+from experiments.engine.arms import arms_experiment
+from experiments.engine.spec import KeepSpec, SpecError, as_scenario
+from experiments.present.text import describe_changes, left_aligned, value_text
+from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
+    Study,
     Subparsers,
     add_scenario_arguments,
     add_workers_argument,
     default_out_dir,
-    left_aligned,
     require_positive,
 )
-from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import KeepSpec, SpecError, as_scenario
 from sim import OUTCOMES, REASONS, Scenario, build_scenario, load_scenario, parse_assignment
 
 #: 2 arms x 60 replications of configs/baseline.yaml took 64-87 s with --workers 2 on 2 shared, busy cores.
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "compare", "title": "a comparison"}
 DEFAULT_REPLICATIONS = 60
 DEFAULT_SEED = 20240917
 COMPARISON_CSV = "comparison.csv"
@@ -138,7 +137,7 @@ def compare(
     flips.csv and the figure there. Raises ScenarioError (a bad key or value), CompareError or
     StoreError (a folder holding another experiment).
     """
-    from experiments.engine.sweep import run_sweep
+    from experiments.studies.sweep import run_sweep
 
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 2:
         raise CompareError(
@@ -151,7 +150,9 @@ def compare(
     experiment = comparison_experiment(base, changes, replications=replications, seed=seed)
     with tempfile.TemporaryDirectory(prefix="alliance-sim-compare-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "comparison"
-        run_sweep(experiment, folder, workers=workers, progress=progress, command=command)
+        run_sweep(
+            experiment, folder, workers=workers, progress=progress, command=command, **CLAIM
+        )
         table, flips = comparison_tables(folder, replications)
         if out is not None:
             write_comparison(folder, table, flips, title=describe_changes(changes), figure=figure)
@@ -260,17 +261,6 @@ def write_comparison(
         drawing = paired_differences_figure(table, labels=labels, rates=RATE_METRICS, title=title)
         written += save_figure(drawing, folder / FIGURE_STEM)
     return written
-
-
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """The changes as `key=value, ...`, the way they were typed."""
-    return ", ".join(f"{path}={_value_text(value)}" for path, value in changes.items())
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
 
 
 # --------------------------------------------------------------------------- reading the result
@@ -383,14 +373,12 @@ def add_compare_command(subparsers: Subparsers) -> None:
 
 def default_folder_name(base: Scenario, changes: Mapping[str, Any]) -> str:
     """compare-<scenario>-<key=value>..., with characters unsafe in a folder name replaced by '_'."""
-    text = "-".join(f"{path}={_value_text(value)}" for path, value in changes.items())
+    text = "-".join(f"{path}={value_text(value)}" for path, value in changes.items())
     return re.sub(r"[^A-Za-z0-9._=-]", "_", f"compare-{base.name}-{text}")
 
 
 def compare_command(args: argparse.Namespace) -> int:
     """`alliance-sim compare`: run (or resume) the comparison, print the table and the flips."""
-    from experiments.engine.sweep import SweepInterrupted
-
     require_positive(args, "workers")
     if args.replications < 2:
         raise CliError(
@@ -402,20 +390,16 @@ def compare_command(args: argparse.Namespace) -> int:
     base = load_scenario(args.scenario)
     check_changes(base, changes)
     folder = args.out or default_out_dir(default_folder_name(base, changes))
-    try:
-        table = compare(
-            base,
-            changes,
-            replications=args.replications,
-            seed=args.seed,
-            out=folder,
-            workers=args.workers,
-            progress=not args.quiet,
-            command=args.command_line,
-        )
-    except SweepInterrupted as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    table = compare(
+        base,
+        changes,
+        replications=args.replications,
+        seed=args.seed,
+        out=folder,
+        workers=args.workers,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
     if not args.quiet:
         print(
             f"{base.name}: baseline against {describe_changes(changes)}, "
@@ -425,4 +409,13 @@ def compare_command(args: argparse.Namespace) -> int:
         print(flips_text(table.attrs["flips"], args.replications))
         written = [COMPARISON_CSV, FLIPS_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
         print(f"Written in {folder}: {', '.join(written)}")
-    return EXIT_OK
+    return True
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Paired comparison",
+    arguments=add_compare_command,
+    run=compare_command,
+)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,16 +53,6 @@ from pydantic import (
     model_validator,
 )
 
-from experiments.cli import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    PROG,
-    RESULTS_DIR,
-    Subparsers,
-    add_workers_argument,
-    default_out_dir,
-    require_positive,
-)
 from experiments.engine.spec import (
     DesignSpec,
     ExperimentSpec,
@@ -75,10 +64,20 @@ from experiments.engine.spec import (
     Strict,
     resolve_spec,
 )
+from experiments.studies.base import (
+    RESULTS_DIR,
+    Study,
+    Subparsers,
+    add_workers_argument,
+    default_out_dir,
+    require_positive,
+)
 from experiments.studies.stress import single_values
 from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName, Scenario
 
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "discover", "title": "a scenario discovery"}
 BOXES_CSV = "boxes.csv"
 SAMPLES_CSV = "samples.csv"
 REPORT_MD = "discovery.md"
@@ -589,7 +588,7 @@ def discover(
     the boxes (see `find_failure_boxes`).
     """
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.sweep import run_sweep
+    from experiments.studies.sweep import run_sweep
 
     if isinstance(spec, Discovery):
         if samples is not None or replications is not None:
@@ -599,7 +598,7 @@ def discover(
         found = load_discovery_spec(spec, samples=samples, replications=replications)
     experiment = found.experiment
     folder = Path(out) if out is not None else default_out_dir(found.spec.name)
-    runs = run_sweep(experiment, folder, workers=workers, progress=progress, command=command)
+    runs = run_sweep(experiment, folder, workers=workers, progress=progress, command=command, **CLAIM)
     runs = runs[runs["replication"] < experiment.spec.replications]
     table = sample_outcomes(runs, experiment, found.spec.failure_threshold)
     usable = table[table["decided"] > 0]
@@ -752,18 +751,12 @@ def add_discover_command(subparsers: Subparsers) -> None:
 
 def discover_command(args: argparse.Namespace) -> int:
     """`alliance-sim discover`: run (or resume) the samples, print the failure boxes."""
-    from experiments.engine.sweep import SweepInterrupted
-
     require_positive(args, "samples", "replications", "workers")
     found = load_discovery_spec(args.spec, samples=args.samples, replications=args.replications)
     folder = args.out or default_out_dir(found.spec.name)
-    try:
-        boxes = discover(
-            found, out=folder, workers=args.workers, progress=not args.quiet, command=args.command_line
-        )
-    except SweepInterrupted as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    boxes = discover(
+        found, out=folder, workers=args.workers, progress=not args.quiet, command=args.command_line
+    )
     if not args.quiet:
         samples = pd.read_csv(folder / SAMPLES_CSV)
         failed = int(samples["failed"].sum())
@@ -777,4 +770,13 @@ def discover_command(args: argparse.Namespace) -> int:
             print(f"  box {row.box}: {row.rule} (covers {row.coverage:.0%} of all failures)")
         written = [BOXES_CSV, SAMPLES_CSV, REPORT_MD, f"{BOX_FIGURE}.png", f"{TRAJECTORY_FIGURE}.png"]
         print(f"Written in {folder}: {', '.join(written)}")
-    return EXIT_OK
+    return True
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Scenario discovery",
+    arguments=add_discover_command,
+    run=discover_command,
+)

@@ -56,17 +56,6 @@ from pydantic import (
 from SALib.analyze import morris as salib_morris
 from SALib.analyze import sobol as salib_sobol
 
-from experiments.cli import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    PROG,
-    RESULTS_DIR,
-    Subparsers,
-    add_workers_argument,
-    left_aligned,
-    prepare_out_dir,
-    require_positive,
-)
 from experiments.engine.designs import salib_problem
 from experiments.engine.outputs import write_text_atomic
 from experiments.engine.provenance import environment, now, write_json_atomic
@@ -82,11 +71,23 @@ from experiments.engine.spec import (
     resolve_spec,
     value_at,
 )
-from experiments.engine.store import StoreError, read_manifest
+from experiments.engine.store import StoreError, claim
+from experiments.present.figures.indices import PAIR_SEPARATOR
+from experiments.present.text import left_aligned
+from experiments.studies.base import (
+    RESULTS_DIR,
+    Study,
+    Subparsers,
+    add_workers_argument,
+    prepare_out_dir,
+    require_positive,
+)
 from sim import parse_assignment
 from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
 
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "sensitivity", "title": "a sensitivity analysis"}
 METHODS = ("sobol", "morris")
 Method = Literal["sobol", "morris"]
 #: Run metrics (columns of the engine's runs table) a sensitivity analysis can explain.
@@ -104,7 +105,6 @@ COLUMNS = ("parameter", "method", "index", "value", "ci")
 #: The indices of each method, in the order indices.csv lists them.
 SOBOL_INDICES = ("S1", "ST", "S2")
 MORRIS_INDICES = ("mu", "mu_star", "sigma")
-PAIR_SEPARATOR = " x "
 
 DEFAULT_SAMPLES = 32
 DEFAULT_REPLICATIONS = 1
@@ -462,7 +462,7 @@ def sensitivity(
     Raises SensitivityError, SpecError or StoreError for input or a folder that cannot be used,
     and `experiments.engine.sweep.SweepInterrupted` on Ctrl-C (a rerun resumes).
     """
-    from experiments.engine.sweep import run_sweep
+    from experiments.studies.sweep import run_sweep
 
     if isinstance(spec, SensitivityStudy):
         if samples is not None or replications is not None or overrides:
@@ -485,7 +485,7 @@ def sensitivity(
             workers=workers,
             retry_failed=True,
             progress=progress,
-            command=command,
+            command=command,  # the method folders are sweeps (their own experiment each)
         )
         means = point_means(runs, study.spec.metric, experiment.n_points)
         try:
@@ -525,22 +525,11 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
 
     StoreError if the folder holds anything else: a sweep, a run, another analysis, other files.
     """
-    if folder.exists() and not folder.is_dir():
-        raise StoreError(f"{folder} is an existing file, not a folder")
-    manifest = read_manifest(folder) if folder.is_dir() else None
     fingerprint = study.fingerprint()
+    manifest = claim(folder, CLAIM["study"], CLAIM["title"])
     if manifest is None:
-        if folder.is_dir() and any(folder.iterdir()):
-            raise StoreError(
-                f"{folder} is not empty and has no {MANIFEST}, so it is not a sensitivity analysis's "
-                "folder; give an empty or new folder with --out"
-            )
-        manifest = {"kind": KIND, "name": study.spec.name, "fingerprint": fingerprint, "invocations": []}
-    elif manifest.get("kind") != KIND:
-        what = manifest.get("kind") or "a single run (alliance-sim run)"
-        raise StoreError(
-            f"{folder} holds the results of {what}, not of a sensitivity analysis; give another --out"
-        )
+        manifest = {"kind": KIND, **CLAIM, "name": study.spec.name, "fingerprint": fingerprint}
+        manifest["invocations"] = []
     elif manifest.get("fingerprint") != fingerprint:
         raise StoreError(
             f"{folder} holds a sensitivity analysis of a different spec ('{manifest.get('name')}': other "
@@ -690,29 +679,32 @@ def add_sensitivity_command(subparsers: Subparsers) -> None:
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """`alliance-sim sensitivity`: run or resume the analysis, print the indices."""
-    from experiments.engine.sweep import SweepInterrupted
-
     require_positive(args, "workers")
     overrides = dict(parse_assignment(text) for text in args.assignments)
     study = load_sensitivity(
         args.spec, samples=args.samples, replications=args.replications, overrides=overrides
     )
     folder = prepare_out_dir(args.out or RESULTS_DIR / f"sensitivity-{study.spec.name}")
-    try:
-        indices = sensitivity(
-            study,
-            folder,
-            workers=args.workers,
-            figures=not args.no_figures,
-            progress=not args.quiet,
-            command=args.command_line,
-        )
-    except SweepInterrupted as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    indices = sensitivity(
+        study,
+        folder,
+        workers=args.workers,
+        figures=not args.no_figures,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
     if not args.quiet:
         print(study_heading(study))
         print(indices_table(indices))
         figures = "" if args.no_figures else f", {folder / FIGURE_STEM}.png and .svg"
         print(f"Written: {folder / INDICES_CSV}{figures}")
-    return EXIT_OK
+    return True
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Sensitivity analysis",
+    arguments=add_sensitivity_command,
+    run=sensitivity_command,
+)

@@ -33,21 +33,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.cli import (
-    DEFAULT_SEED,
-    EXIT_OK,
+from experiments.engine.spec import SpecError, as_scenario
+from experiments.engine.store import claim
+from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
+    Study,
     Subparsers,
     checked_seed,
     default_out_dir,
     prepare_out_dir,
 )
-from experiments.engine.spec import SpecError, as_scenario
 from experiments.studies.compare import add_change_arguments, check_changes, describe_changes
 from sim import AllianceModel, Scenario, build_scenario, load_scenario, parse_assignment
 from sim.mechanisms.shocks import RESPONSES
 from sim.state import PHASES
+
+DEFAULT_SEED = 0
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "story", "title": "a story"}
 
 STORY_CSV = "story.csv"
 MANIFEST_JSON = "manifest.json"
@@ -469,6 +473,7 @@ def write_story(tale: Story, folder: str | Path, command: Sequence[str] | None =
     base = tale.scenario
     manifest = {
         "kind": "story",
+        **CLAIM,
         **provenance(base, tale.seed, command),
         "changes": tale.changes,
         "alternative_scenario": build_scenario(base, tale.changes).model_dump(mode="json"),
@@ -531,6 +536,7 @@ def story_command(args: argparse.Namespace) -> int:
     check_changes(base, changes)
     folder = args.out or default_out_dir(f"story-{base.name}")
     tale = story(base, changes, alliance=args.alliance, pick=args.pick, seed=seed)
+    claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
     prepare_out_dir(folder)
     try:
         written = write_story(tale, folder, args.command_line)
@@ -539,4 +545,13 @@ def story_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_story(tale))
         print(f"Written in {folder}: {', '.join(path.name for path in written)}")
-    return EXIT_OK
+    return True
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Story of one alliance",
+    arguments=add_story_command,
+    run=story_command,
+)

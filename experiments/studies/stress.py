@@ -31,7 +31,6 @@ heatmap next to the engine's files.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,23 +41,23 @@ import pandas as pd
 from pydantic import Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
 
 from experiments.analysis.stats import wilson_interval
-from experiments.cli import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    PROG,
+from experiments.engine.arms import arms_experiment
+from experiments.engine.spec import LevelValue, SpecError, Strict
+from experiments.present.text import left_aligned
+from experiments.studies.base import (
     RESULTS_DIR,
+    Study,
     Subparsers,
     add_workers_argument,
     default_out_dir,
-    left_aligned,
     require_positive,
 )
-from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import LevelValue, SpecError, Strict
 from sim import Scenario, ScenarioError, build_scenario
 from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
 
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "stress", "title": "a stress test"}
 STRESS_CSV = "stress.csv"
 RANKING_CSV = "ranking.csv"
 FIGURE_STEM = "stress"
@@ -367,14 +366,14 @@ def stress_test(
     input that cannot be used.
     """
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.sweep import run_sweep
+    from experiments.studies.sweep import run_sweep
 
     if replications is not None and (isinstance(replications, bool) or replications < 1):
         raise SpecError(f"--replications must be a positive integer, got {replications!r}")
     test = spec if isinstance(spec, StressTest) else load_stress_spec(spec)
     folder = Path(out) if out is not None else default_out_dir(test.spec.name)
     experiment = stress_experiment(test, replications)
-    runs = run_sweep(experiment, folder, workers=workers, progress=progress, command=command)
+    runs = run_sweep(experiment, folder, workers=workers, progress=progress, command=command, **CLAIM)
     runs = runs[runs["replication"] < experiment.spec.replications]
     table = stress_table(runs, test.cells())
     write_text_atomic(folder / SPEC_FILE, _yaml(test.resolved()))
@@ -469,23 +468,17 @@ def add_stress_command(subparsers: Subparsers) -> None:
 
 def stress_command(args: argparse.Namespace) -> int:
     """`alliance-sim stress`: run (or resume) the stress test, print the table and the ranking."""
-    from experiments.engine.sweep import SweepInterrupted
-
     require_positive(args, "workers", "replications")
     test = load_stress_spec(args.spec)
     folder = args.out or default_out_dir(test.spec.name)
-    try:
-        table = stress_test(
-            test,
-            replications=args.replications,
-            out=folder,
-            workers=args.workers,
-            progress=not args.quiet,
-            command=args.command_line,
-        )
-    except SweepInterrupted as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    table = stress_test(
+        test,
+        replications=args.replications,
+        out=folder,
+        workers=args.workers,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
     if not args.quiet:
         replications = args.replications or test.spec.replications
         print(f"Success rate (95% Wilson interval), {replications} replications per cell:")
@@ -495,4 +488,13 @@ def stress_command(args: argparse.Namespace) -> int:
         print(left_aligned(ranking_text(rank_designs(table))))
         written = [STRESS_CSV, RANKING_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
         print(f"Written in {folder}: {', '.join(written)}")
-    return EXIT_OK
+    return True
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Stress test",
+    arguments=add_stress_command,
+    run=stress_command,
+)

@@ -16,6 +16,7 @@ experiment for any set of arms; calibration uses it too.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,19 @@ import pandas as pd
 from experiments.analysis.stats import hazard_by_period, paired_difference, wilson_interval
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import ResolvedExperiment
+from experiments.present.text import left_aligned
+from experiments.studies.base import (
+    RESULTS_DIR,
+    CliError,
+    Study,
+    Subparsers,
+    add_workers_argument,
+    require_positive,
+)
+from sim import parse_assignment
 
+#: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
+CLAIM = {"study": "validate", "title": "a validation"}
 DEFAULT_REPLICATIONS = 200
 DEFAULT_SEED = 19960601  # Park & Russo's year; any fixed seed would do
 HAZARD_PERIOD_WEEKS = 26
@@ -332,10 +345,11 @@ def validate(
     `replications` extends it), check every target and write validation.csv and validation.md
     there. Returns the report (see `evaluate`)."""
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.sweep import load_outcomes, run_sweep
+    from experiments.engine.sweep import load_outcomes
+    from experiments.studies.sweep import run_sweep
 
     experiment = validation_experiment(base, replications=replications, seed=seed, overrides=overrides)
-    runs = run_sweep(experiment, out, workers=workers, progress=progress, command=command)
+    runs = run_sweep(experiment, out, workers=workers, progress=progress, command=command, **CLAIM)
     runs = runs[runs["replication"] < replications]
     outcomes = load_outcomes(out, OUTCOME_COLUMNS)
     outcomes = outcomes[outcomes["replication"] < replications]
@@ -386,3 +400,94 @@ def report_markdown(report: pd.DataFrame, replications: int) -> str:
     lines.append("")
     lines.append(f"{passed} of {len(report)} targets pass.")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_validate_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim validate`."""
+    from experiments.studies.validate import DEFAULT_REPLICATIONS
+
+    parser = subparsers.add_parser(
+        "validate",
+        allow_abbrev=False,
+        help="check the baseline against published alliance outcomes and the seed articles' claims",
+        description="Run the baseline and its validation arms (one lever changed each) on common "
+        "random numbers and check every target: success about 50% without and about 63% with an "
+        "alliance function, an inverted-U termination hazard, and the direction of each claim of "
+        "the seed articles as a paired difference with its 95% interval. Exit status 0 only when "
+        "every target passes, 1 when one fails.",
+        epilog="Resumable like a sweep: rerun the same command to finish an interrupted run; a larger "
+        "--replications extends it. Writes validation.csv and validation.md into DIR. Targets and "
+        "sources: docs/VALIDATION.md.",
+    )
+    parser.add_argument(
+        "--replications",
+        type=int,
+        metavar="N",
+        default=DEFAULT_REPLICATIONS,
+        help=f"replications per arm (default: {DEFAULT_REPLICATIONS})",
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/validation)"
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        metavar="SCENARIO",
+        help="the baseline scenario to validate (default: configs/baseline.yaml)",
+    )
+    add_workers_argument(parser)
+    parser.add_argument(
+        "--set",
+        dest="assignments",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override a baseline value by its dotted path in every arm, e.g. "
+        "--set coefficients.reviews.satisfaction_threshold=0.9; repeatable",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=validate_command)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """`alliance-sim validate`: run the arms, print the table, exit 0 only if every target passes."""
+    from experiments.studies.validate import REPORT_CSV, REPORT_MD, report_table, validate
+
+    require_positive(args, "workers")
+    if args.replications < 2:
+        raise CliError(
+            f"--replications must be at least 2 (a paired interval needs two), got {args.replications}"
+        )
+    if args.scenario is not None and not args.scenario.is_file():
+        raise CliError(f"--scenario {args.scenario}: no such file")
+    overrides = dict(parse_assignment(text) for text in args.assignments)
+    folder = args.out or RESULTS_DIR / "validation"
+    report = validate(
+        folder,
+        base=args.scenario,
+        replications=args.replications,
+        workers=args.workers,
+        overrides=overrides,
+        progress=not args.quiet,
+        command=args.command_line,
+    )
+    print(left_aligned(report_table(report)))
+    for _, row in report.iterrows():
+        if row["note"]:
+            print(f"  {row['target']}: {row['note']}")
+    passed = int(report["passed"].sum())
+    print(f"{passed} of {len(report)} targets pass ({args.replications} replications per arm).")
+    print(f"Written: {folder / REPORT_CSV}, {folder / REPORT_MD}")
+    return bool(passed == len(report))
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Validation",
+    arguments=add_validate_command,
+    run=validate_command,
+)

@@ -20,8 +20,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments.present.figures import PALETTE, factor_label
-from experiments.studies.sensitivity import PAIR_SEPARATOR
 
+#: How a pair of parameters is named in the indices table (Sobol S2): "a x b".
+PAIR_SEPARATOR = " x "
 PANEL_WIDTH = 5.2
 PANEL_HEIGHT_MIN = 4.2
 HEIGHT_PER_PARAMETER = 0.45

@@ -49,7 +49,7 @@ def _sub_rows(lane: float) -> dict[str, float]:
 
 def story_figure(tale: Any, *, title: str | None = None) -> Figure:
     """Trust trajectories and event lanes of a `Story` (see the module docstring)."""
-    from experiments.studies.story import describe_changes
+    from experiments.present.text import describe_changes
 
     change = describe_changes(tale.changes)
     figure = Figure(figsize=SLIDE_SIZE, layout="constrained")
