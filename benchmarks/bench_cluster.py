@@ -47,17 +47,19 @@ sys.path.insert(0, str(ROOT))
 
 from distributed import Client  # noqa: E402
 
-from experiments.cluster import DaskExecutor  # noqa: E402
-from experiments.provenance import environment  # noqa: E402
-from experiments.runner import Executor, LocalPoolExecutor, SerialExecutor  # noqa: E402
-from experiments.spec import ExperimentSpec, KeepSpec, resolve_spec  # noqa: E402
-from experiments.sweep import run_sweep  # noqa: E402
+from experiments.engine.cluster import DaskExecutor  # noqa: E402
+from experiments.engine.provenance import environment  # noqa: E402
+from experiments.engine.runner import Executor, LocalPoolExecutor, SerialExecutor  # noqa: E402
+from experiments.engine.spec import ExperimentSpec, KeepSpec, resolve_spec  # noqa: E402
+from experiments.engine.sweep import run_sweep  # noqa: E402
 
 BASELINE = ROOT / "configs" / "baseline.yaml"
 DASK = Path(sys.executable).parent / "dask"
 STARTUP_TIMEOUT_S = 120
 WARM_UP_REPLICATIONS = 2
-WORKER_OPTIONS = ("--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--preload", "experiments.runner")
+WORKER_OPTIONS = (
+    "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--preload", "experiments.engine.runner"
+)
 
 
 def experiment(replications: int):

@@ -49,10 +49,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from experiments.provenance import environment  # noqa: E402
-from experiments.runner import default_workers  # noqa: E402
-from experiments.spec import ExperimentSpec, KeepSpec, resolve_spec  # noqa: E402
-from experiments.sweep import run_sweep  # noqa: E402
+from experiments.engine.provenance import environment  # noqa: E402
+from experiments.engine.runner import default_workers  # noqa: E402
+from experiments.engine.spec import ExperimentSpec, KeepSpec, resolve_spec  # noqa: E402
+from experiments.engine.sweep import run_sweep  # noqa: E402
 
 BASELINE = ROOT / "configs" / "baseline.yaml"
 EFFICIENCY_TARGET = 0.85
@@ -123,7 +123,7 @@ def timed_sweep(replications: int, workers: int) -> dict:
 
 def pool_startup_seconds(workers: int) -> float:
     """Seconds from creating the local pool to every worker having run a task (imports included)."""
-    from experiments.runner import LocalPoolExecutor
+    from experiments.engine.runner import LocalPoolExecutor
 
     started = time.perf_counter()
     pool = LocalPoolExecutor(workers)
@@ -143,7 +143,7 @@ def worker_pid(index: int) -> int:
 def summary_seconds(replications: int) -> float:
     """Seconds `write_summary` (summary.csv, which `run_sweep` writes at the end) takes for a sweep
     of 2 points x this many replications."""
-    from experiments.sweep import write_summary
+    from experiments.engine.sweep import write_summary
 
     resolved = experiment(replications, overrides=TINY)
     with tempfile.TemporaryDirectory(prefix="bench-summary-") as folder:
@@ -159,7 +159,7 @@ def peak_memory_child(runs: int) -> dict:
         "import json, resource, sys, tempfile, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.bench_sweep import experiment, TINY\n"
-        "from experiments.sweep import run_sweep\n"
+        "from experiments.engine.sweep import run_sweep\n"
         f"resolved = experiment({runs // 2}, overrides=TINY)\n"
         "with tempfile.TemporaryDirectory(prefix='bench-mem-') as folder:\n"
         "    t = time.perf_counter()\n"

@@ -6,14 +6,15 @@
     from experiments import stress_test, rank_designs, discover, sensitivity
     table = stress_test("configs/stress/governance.yaml", out="results/stress")
 
-`experiments.spec` reads experiment specs, `experiments.designs` makes design points (one module
-per design), `experiments.runner` executes runs, `experiments.store` is the results folder,
-`experiments.sweep` puts them together, `experiments.analysis` and `experiments.stats` hold the
-statistics, `experiments.figures` the plots, `experiments.cli` the `alliance-sim` command line,
-`experiments.outputs` and `experiments.provenance` the files of a single run. One module per
-experiment kind: `compare` and `story` (counterfactuals), `validation`, `calibration`, `stress`,
-`discovery` (PRIM), `sensitivity` (Sobol, Morris), `report` (HTML); `cluster` runs sweeps on Dask.
+The package is in layers, each importing only the ones before it (tests/test_layers.py):
+`experiments.engine` (specs, designs, runner, cluster, sweep, results store, provenance),
+`experiments.analysis` (statistics on the runs), `experiments.present` (text formats and figures),
+`experiments.studies` (one module per kind of study, each registered by name), and on top
+`experiments.report` (HTML), `experiments.dashboard` (the workshop page) and `experiments.cli`.
+The old module names (`experiments.sweep`, `experiments.stats`, `experiments.figures`, ...) are
+aliases of the modules that replaced them.
 """
+
 
 from __future__ import annotations
 
@@ -21,35 +22,35 @@ import importlib
 from typing import Any
 
 #: Public name -> the module that defines it. Imported on first use (PEP 562), so that a worker
-#: process importing `experiments.runner` does not also import every experiment kind, the report
+#: process importing `experiments.engine.runner` does not also import every study, the report
 #: and the command line: that would add about a second to every worker's start.
 EXPORTS: dict[str, str] = {
-    "ClusterError": "experiments.runner",
-    "SpecError": "experiments.spec",
-    "StoreError": "experiments.store",
-    "Story": "experiments.story",
-    "SweepInterrupted": "experiments.sweep",
-    "analyze_indices": "experiments.sensitivity",
-    "compare": "experiments.compare",
-    "discover": "experiments.discovery",
-    "find_failure_boxes": "experiments.discovery",
-    "format_story": "experiments.story",
-    "load_events": "experiments.sweep",
-    "load_outcomes": "experiments.sweep",
-    "load_runs": "experiments.sweep",
-    "load_spec": "experiments.spec",
-    "load_timeseries": "experiments.sweep",
-    "provenance": "experiments.provenance",
-    "rank_designs": "experiments.stress",
-    "run_sweep": "experiments.sweep",
-    "sensitivity": "experiments.sensitivity",
-    "story": "experiments.story",
-    "stress_test": "experiments.stress",
-    "summarize": "experiments.sweep",
-    "trust_bands": "experiments.figures.trajectories",
-    "trust_trajectories": "experiments.figures.trajectories",
-    "wilson_interval": "experiments.stats",
-    "write_json_atomic": "experiments.provenance",
+    "ClusterError": "experiments.engine.runner",
+    "SpecError": "experiments.engine.spec",
+    "StoreError": "experiments.engine.store",
+    "Story": "experiments.studies.story",
+    "SweepInterrupted": "experiments.engine.sweep",
+    "analyze_indices": "experiments.studies.sensitivity",
+    "compare": "experiments.studies.compare",
+    "discover": "experiments.studies.discover",
+    "find_failure_boxes": "experiments.studies.discover",
+    "format_story": "experiments.studies.story",
+    "load_events": "experiments.engine.sweep",
+    "load_outcomes": "experiments.engine.sweep",
+    "load_runs": "experiments.engine.sweep",
+    "load_spec": "experiments.engine.spec",
+    "load_timeseries": "experiments.engine.sweep",
+    "provenance": "experiments.engine.provenance",
+    "rank_designs": "experiments.studies.stress",
+    "run_sweep": "experiments.studies.sweep",
+    "sensitivity": "experiments.studies.sensitivity",
+    "story": "experiments.studies.story",
+    "stress_test": "experiments.studies.stress",
+    "summarize": "experiments.studies.sweep",
+    "trust_bands": "experiments.present.figures.trajectories",
+    "trust_trajectories": "experiments.present.figures.trajectories",
+    "wilson_interval": "experiments.analysis.stats",
+    "write_json_atomic": "experiments.engine.provenance",
     "write_report": "experiments.report",
 }
 

@@ -27,7 +27,6 @@ There is no external stylesheet, script, font or image, so the page opens in any
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
@@ -44,12 +43,12 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from experiments.cli import EXIT_OK, PROG, CliError, Subparsers
-from experiments.store import MANIFEST, StoreError, read_manifest
+from experiments.engine.store import MANIFEST, StoreError, read_manifest
+from experiments.studies.base import PROG
 
 REPORT_HTML = "report.html"
 FIGURES_DIR = "figures"
-#: Dots per inch of the figures drawn for the page (the same as `experiments.figures.save_figure`).
+#: Dots per inch of the figures drawn for the page (the same as `experiments.present.figures.save_figure`).
 FIGURE_DPI = 150
 #: A trust-trajectory figure shows at most this many groups (one colour of the palette each).
 MAX_TRAJECTORY_GROUPS = 8
@@ -284,8 +283,8 @@ def chosen_points(
 
 def sweep_trust_figure(folder: Path, manifest: Mapping[str, Any], summary: pd.DataFrame | None) -> list:
     """Trust trajectories per design point (band across replications), if the sweep kept a time series."""
-    from experiments.figures.trajectories import trust_bands, trust_trajectories
-    from experiments.store import read_points, read_table
+    from experiments.engine.store import read_points, read_table
+    from experiments.present.figures.trajectories import trust_bands, trust_trajectories
 
     series = read_table(folder, "timeseries")
     if series.empty or "mean_trust" not in series.columns:
@@ -304,7 +303,7 @@ def sweep_trust_figure(folder: Path, manifest: Mapping[str, Any], summary: pd.Da
 
 def run_trust_figure(folder: Path) -> list:
     """Trust over time in one run (median and band across alliances), from its event log."""
-    from experiments.figures.trajectories import alliance_trust, trust_bands, trust_trajectories
+    from experiments.present.figures.trajectories import alliance_trust, trust_bands, trust_trajectories
 
     path = folder / "events.parquet"
     if not path.is_file():
@@ -423,7 +422,7 @@ def _yaml(content: Any) -> str:
 
 def run_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
     """A single run: its summary counts and rates, and trust over time across its alliances."""
-    from experiments.stats import wilson_interval
+    from experiments.analysis.stats import wilson_interval
 
     summary = manifest.get("summary") or {}
     scenario_name = (manifest.get("scenario") or {}).get("name", folder.name)
@@ -471,7 +470,7 @@ def run_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
 
 def sweep_summary(folder: Path) -> pd.DataFrame:
     """The sweep's summary.csv (written by the engine first if it is missing)."""
-    from experiments.sweep import write_summary
+    from experiments.studies.sweep import write_summary
 
     if not (folder / "summary.csv").is_file():
         write_summary(folder)
@@ -480,7 +479,7 @@ def sweep_summary(folder: Path) -> pd.DataFrame:
 
 def sweep_content(folder: Path, manifest: Mapping[str, Any]) -> Content:
     """A sweep: success per design point with its interval, the best point against the reference."""
-    from experiments import figures as fig
+    from experiments.present import figures as fig
 
     summary = sweep_summary(folder)
     factors = list(manifest.get("experiment", {}).get("spec", {}).get("factors", {}))
@@ -827,7 +826,7 @@ def sensitivity_content(folder: Path, manifest: Mapping[str, Any] | None) -> Con
 
 def validation_content(folder: Path, manifest: Mapping[str, Any] | None) -> Content:
     """A validation: every target with its band, what was measured and whether it passed."""
-    from experiments.validation import format_measured
+    from experiments.studies.validate import format_measured
 
     report = read_csv(folder, "validation.csv")
     content = Content("validation", "Validation against published outcomes")
@@ -997,7 +996,7 @@ def write_report(folder: str | Path) -> Path:
     Raises ReportError (a StoreError) when the folder is not a result folder, a headline file
     lacks its documented columns, or the page cannot be written.
     """
-    from experiments.outputs import write_text_atomic
+    from experiments.engine.outputs import write_text_atomic
 
     folder = Path(folder)
     page = build_report(folder)
@@ -1009,35 +1008,6 @@ def write_report(folder: str | Path) -> Path:
     return path
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def add_report_command(subparsers: Subparsers) -> None:
-    """Declare `alliance-sim report`."""
-    parser = subparsers.add_parser(
-        "report",
-        allow_abbrev=False,
-        help="turn a result folder into a self-contained HTML report",
-        description="Write DIR/report.html for a result folder of any kind (run, sweep, compare, story, "
-        "stress, discover, sensitivity, validate): a plain-language reading of the result, the headline "
-        "table, the figures and what was run (scenario, factors, seeds, versions, commit). The page "
-        "embeds its figures and needs no network or server: open it in any browser.",
-        epilog="The kind is told from the files in DIR. The same folder always gives the same page. "
-        "See docs/how-to/make-a-report.md.",
-    )
-    parser.add_argument("folder", metavar="DIR", type=Path, help="a result folder written by alliance-sim")
-    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    parser.set_defaults(handler=report_command)
-
-
-def report_command(args: argparse.Namespace) -> int:
-    """`alliance-sim report`: write the report and say where it is."""
-    try:
-        path = write_report(args.folder)
-    except ReportError as exc:
-        raise CliError(str(exc)) from None
-    if not args.quiet:
-        print(
-            f"Written: {path} ({KIND_TITLES[detect_kind(args.folder)].lower()} report); open it in a browser"
-        )
-    return EXIT_OK
+def heading_of(folder: str | Path) -> str:
+    """What kind of result `folder` holds, as the report's kind line says it ("Sweep")."""
+    return KIND_TITLES[detect_kind(folder)]

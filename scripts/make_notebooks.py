@@ -139,10 +139,10 @@ def researchers() -> list:
             "## Paired differences by hand\n\n"
             "Replication *r* of every point shares its random streams, so the difference between "
             "two points is computed replication by replication. The same interval from "
-            "`experiments.stats.paired_difference`:"
+            "`experiments.analysis.stats.paired_difference`:"
         ),
         new_code_cell(
-            "from experiments.stats import paired_difference\n\n"
+            "from experiments.analysis.stats import paired_difference\n\n"
             'def rates(interval, mode):\n'
             '    chosen = runs[(runs["governance.meeting_interval_weeks"] == interval)\n'
             '                  & (runs["governance.meeting_mode"] == mode)]\n'
@@ -151,8 +151,8 @@ def researchers() -> list:
         ),
         new_markdown_cell("## Survival of alliances by meeting mode (Kaplan-Meier, censoring handled)"),
         new_code_cell(
-            "from experiments.analysis import survival_by\n"
-            "from experiments.figures import survival_curves\n\n"
+            "from experiments.analysis.summary import survival_by\n"
+            "from experiments.present.figures import survival_curves\n\n"
             'outcomes = load_outcomes(folder)\n'
             'points = runs.drop_duplicates("point_id").set_index("point_id")\n'
             'outcomes["mode"] = outcomes["point_id"].map(points["governance.meeting_mode"])\n'
@@ -167,7 +167,7 @@ def researchers() -> list:
             "study wants more still)."
         ),
         new_code_cell(
-            "from experiments.sensitivity import sensitivity\n\n"
+            "from experiments.studies.sensitivity import sensitivity\n\n"
             "indices = sensitivity(\n"
             '    CONFIGS / "sensitivity" / "incentives_leadership.yaml",\n'
             '    WORK / "sensitivity",\n'
@@ -215,7 +215,7 @@ def trainers() -> list:
         new_code_cell(SETUP + '\n\nimport tempfile\n\nWORK = Path(tempfile.mkdtemp(prefix="alliance-sim-"))'),
         new_code_cell(
             "from sim import load_scenario\n"
-            "from experiments.compare import compare\n\n"
+            "from experiments.studies.compare import compare\n\n"
             'scenario = load_scenario(CONFIGS / "baseline.yaml", SMALL)\n'
             'change = {"firms.alliance_function": "central_function"}\n'
             'table = compare(scenario, change, replications=6, out=WORK / "compare", workers=1)\n'
@@ -237,12 +237,12 @@ def trainers() -> list:
             "and read its timelines side by side: where the worlds part, and how each ends."
         ),
         new_code_cell(
-            "from experiments.story import format_story, story\n\n"
+            "from experiments.studies.story import format_story, story\n\n"
             'tale = story(scenario, change, pick="flipped", seed=0)\n'
             "print(format_story(tale))"
         ),
         new_code_cell(
-            "from experiments.figures.story import story_figure\n\n"
+            "from experiments.present.figures.story import story_figure\n\n"
             "story_figure(tale)"
         ),
         new_markdown_cell(
@@ -279,7 +279,7 @@ def strategists() -> list:
             'print("scenarios:", ", ".join(spec["scenarios"]))'
         ),
         new_code_cell(
-            "from experiments.stress import rank_designs, stress_test\n\n"
+            "from experiments.studies.stress import rank_designs, stress_test\n\n"
             'folder = WORK / "stress"\n'
             "table = stress_test(spec_path, out=folder, workers=1)\n"
             'table.pivot(index="design", columns="scenario", values="success_rate").round(2)'

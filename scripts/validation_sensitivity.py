@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.outputs import write_text_atomic
-from experiments.validation import format_measured, validate
+from experiments.engine.outputs import write_text_atomic
+from experiments.studies.validate import format_measured, validate
 from sim.schema import Scenario
 
 #: (coefficient, low value, high value): the coefficients behind the targets, moved one at a time.

@@ -1,4 +1,4 @@
-"""Tests of experiments.calibration: the spec's checks, the objective on values known by hand, the
+"""Tests of experiments.studies.calibrate: the spec's checks, the objective on values known by hand, the
 scaling, and a small search end to end (resumed, extended, and refused in another's folder)."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from experiments.calibration import (
+from experiments.cli import main
+from experiments.engine.spec import SpecError
+from experiments.studies.calibrate import (
     EVALUATIONS_CSV,
     RESULT_JSON,
     SPEC_FILE,
@@ -20,8 +22,6 @@ from experiments.calibration import (
     measure,
     objective,
 )
-from experiments.cli import main
-from experiments.spec import SpecError
 
 BASELINE = Path(__file__).resolve().parents[1] / "configs" / "baseline.yaml"
 SPEC = {

@@ -16,9 +16,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import cli, outputs
-from experiments.provenance import PACKAGES, git_state
-from experiments.stats import wilson_interval
+from experiments import cli
+from experiments.analysis.stats import wilson_interval
+from experiments.engine import outputs
+from experiments.engine.provenance import PACKAGES, git_state
+from experiments.studies import run as run_study
 from sim import AllianceModel, load_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,15 +197,15 @@ def test_summary_reports_rate_interval_counts_reasons_duration_and_folder(capsys
         rf"value_shortfall\s+{value_shortfall}\s+\({value_shortfall / summary['failure']:.1%}\)", stdout
     )
     median = summary["median_duration_weeks"]
-    assert f"{median:g} weeks ({median / cli.WEEKS_PER_YEAR:.1f} years)" in stdout
+    assert f"{median:g} weeks ({median / run_study.WEEKS_PER_YEAR:.1f} years)" in stdout
     assert f"Results in {tmp_path}" in stdout
 
 
 def test_report_says_when_a_run_stopped_before_the_horizon():
     scenario = load_scenario(BASELINE, {"simulation.horizon_weeks": 300})
     early, full = (SimpleNamespace(config=scenario, week=week) for week in (205, 300))
-    assert cli.weeks_simulated(early) == "205 of 300 weeks simulated (every alliance had ended)"
-    assert cli.weeks_simulated(full) == "300 weeks simulated"
+    assert run_study.weeks_simulated(early) == "205 of 300 weeks simulated (every alliance had ended)"
+    assert run_study.weeks_simulated(full) == "300 weeks simulated"
 
 
 def test_quiet_prints_nothing(capsys, tmp_path):

@@ -26,12 +26,12 @@ import pytest
 import yaml
 from distributed import Client, KilledWorker, LocalCluster
 
-import experiments.cluster as cluster
+import experiments.engine.cluster as cluster
 from experiments import load_runs, run_sweep
 from experiments.cli import main
-from experiments.runner import ClusterError, ClusterLost
-from experiments.spec import SpecError
-from experiments.store import completed_runs
+from experiments.engine.runner import ClusterError, ClusterLost
+from experiments.engine.spec import SpecError
+from experiments.engine.store import completed_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).parent / "dask"
@@ -43,7 +43,9 @@ STARTUP_TIMEOUT_S = 90
 SWEEP_TIMEOUT_S = 180
 POLL_S = 0.02
 #: One process with one thread per `dask worker`, no dashboard, the project imported at start.
-WORKER_OPTIONS = ("--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--preload", "experiments.runner")
+WORKER_OPTIONS = (
+    "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--preload", "experiments.engine.runner"
+)
 
 
 def write_spec(folder: Path, replications: int = REPLICATIONS) -> Path:

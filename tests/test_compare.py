@@ -13,8 +13,8 @@ import yaml
 from scipy import stats
 
 from experiments.cli import main
-from experiments.compare import COMPARISON_COLUMNS, FLIP_COLUMNS, METRICS, compare
-from experiments.sweep import load_outcomes, load_runs
+from experiments.studies.compare import COMPARISON_COLUMNS, FLIP_COLUMNS, METRICS, compare
+from experiments.studies.sweep import load_outcomes, load_runs
 from sim import REASONS
 
 TINY = {

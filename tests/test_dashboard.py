@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments import dashboard
 from experiments.cli import EXIT_OK, EXIT_USAGE, main
-from sim import Scenario, ScenarioError, app, build_scenario
+from experiments.dashboard import app
+from experiments.dashboard import launcher as dashboard
+from sim import Scenario, ScenarioError, build_scenario
 from sim.scenario import kwargs_to_overrides
 
 CHROMIUM = Path("/usr/bin/chromium")

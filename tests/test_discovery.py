@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from experiments import cli
-from experiments.discovery import (
+from experiments.engine.spec import SpecError
+from experiments.studies.discover import (
     BOX_COLUMNS,
     BOXES_CSV,
     REPORT_MD,
@@ -26,7 +27,6 @@ from experiments.discovery import (
     load_discovery_spec,
     rule_text,
 )
-from experiments.spec import SpecError
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "configs" / "discovery" / "alliance_function.yaml"

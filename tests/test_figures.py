@@ -1,4 +1,4 @@
-"""Tests of experiments.figures: the numbers drawn are the pooled numbers, files are written
+"""Tests of experiments.present.figures: the numbers drawn are the pooled numbers, files are written
 atomically and reproducibly, and empty input gives a figure that says so instead of an error."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from experiments import figures
-from experiments.stats import kaplan_meier, wilson_interval
+from experiments.analysis.stats import kaplan_meier, wilson_interval
+from experiments.present import figures
 from sim import REASONS
 
 INTERVAL = "governance.meeting_interval_weeks"

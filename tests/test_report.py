@@ -20,9 +20,14 @@ import yaml
 from matplotlib.figure import Figure
 
 from experiments import cli, run_sweep
-from experiments.figures.trajectories import alliance_trust, band_name, trust_bands, trust_trajectories
+from experiments.analysis.stats import wilson_interval
+from experiments.present.figures.trajectories import (
+    alliance_trust,
+    band_name,
+    trust_bands,
+    trust_trajectories,
+)
 from experiments.report import REPORT_HTML, ReportError, build_report, detect_kind, write_report
-from experiments.stats import wilson_interval
 
 HOSTILE = '<script>alert("owned")</script> & <img src=x onerror=alert(1)>'
 TINY = {"formation": {"n_alliances": 20}, "firms": {"count": 30}, "simulation": {"horizon_weeks": 104}}
@@ -34,10 +39,7 @@ EMBEDDED_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
 def cli_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """`alliance-sim ARGS` in-process with `report` registered (whether or not the lead has yet)."""
-    entry = ("experiments.report", "add_report_command")
-    if entry not in cli.KIND_COMMANDS:
-        monkeypatch.setattr(cli, "KIND_COMMANDS", (*cli.KIND_COMMANDS, entry))
+    """`alliance-sim ARGS` in-process."""
     status = cli.main(list(args))
     captured = capsys.readouterr()
     return status, captured.out, captured.err

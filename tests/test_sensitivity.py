@@ -15,9 +15,10 @@ import yaml
 from SALib.test_functions import Ishigami
 
 from experiments import cli
-from experiments.designs import salib_problem, sample_design
-from experiments.figures.indices import indices_figure
-from experiments.sensitivity import (
+from experiments.engine.designs import salib_problem, sample_design
+from experiments.engine.spec import DesignSpec, ExperimentSpec, FactorSpec
+from experiments.present.figures.indices import indices_figure
+from experiments.studies.sensitivity import (
     COLUMNS,
     INDICES_CSV,
     SensitivityError,
@@ -27,7 +28,6 @@ from experiments.sensitivity import (
     point_means,
     sensitivity,
 )
-from experiments.spec import DesignSpec, ExperimentSpec, FactorSpec
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "configs" / "sensitivity").glob("*.yaml"))

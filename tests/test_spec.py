@@ -10,8 +10,8 @@ import yaml
 from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
-from experiments.designs import design_seed, salib_problem
-from experiments.spec import SpecError, load_spec, parse_spec, run_id
+from experiments.engine.designs import design_seed, salib_problem
+from experiments.engine.spec import SpecError, load_spec, parse_spec, run_id
 from sim.randomness import seed_entropy
 
 BASELINE = Path(__file__).resolve().parents[1] / "configs" / "baseline.yaml"

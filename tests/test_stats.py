@@ -1,4 +1,4 @@
-"""Tests of experiments.stats against values computed by hand (the arithmetic is in the comments)."""
+"""Tests of experiments.analysis.stats against values computed by hand (the arithmetic is in the comments)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 
 import sim
-from experiments.stats import (
+from experiments.analysis.stats import (
     describe_point,
     hazard_by_period,
     kaplan_meier,

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from experiments.cli import main
-from experiments.story import TIMELINE_COLUMNS, StoryError, aligned_timeline, format_story, story
+from experiments.studies.story import TIMELINE_COLUMNS, StoryError, aligned_timeline, format_story, story
 from sim import AllianceModel, load_scenario
 
 TINY = {

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments import cli
-from experiments.spec import SpecError
-from experiments.stats import wilson_interval
-from experiments.stress import (
+from experiments.analysis.stats import wilson_interval
+from experiments.engine.spec import SpecError
+from experiments.studies.stress import (
     RANKING_CSV,
     STRESS_COLUMNS,
     STRESS_CSV,

@@ -3,6 +3,7 @@ worker counts, common random numbers, and the statistics of the summary."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,14 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-import experiments.runner as runner
+import experiments.engine.runner as runner
 from experiments import load_outcomes, load_runs, run_sweep
-from experiments.analysis import differences_from_reference, point_summary
+from experiments.analysis.stats import paired_difference, wilson_interval
+from experiments.analysis.summary import differences_from_reference, point_summary
 from experiments.cli import main
-from experiments.spec import SpecError, load_spec, run_id
-from experiments.stats import paired_difference, wilson_interval
-from experiments.store import StoreError, completed_runs
-from experiments.sweep import summarize
+from experiments.engine.spec import SpecError, load_spec, run_id
+from experiments.engine.store import StoreError, completed_runs
+from experiments.studies.sweep import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"formation": {"n_alliances": 12}, "firms": {"count": 20}, "simulation": {"horizon_weeks": 156}}
@@ -355,7 +356,7 @@ class FlakyPool:
 
 def tiny_tasks(tmp_path, replications=2):
     experiment = load_spec(write_spec(tmp_path, replications=replications))
-    from experiments.sweep import pending_tasks
+    from experiments.engine.sweep import pending_tasks
 
     return list(pending_tasks(experiment, set()))
 
@@ -600,3 +601,27 @@ def test_a_script_without_a_main_guard_gets_a_clear_error_not_a_hang(reference_s
     assert "WorkersCannotStart: the worker processes could not start" in done.stderr
     assert 'if __name__ == "__main__":' in done.stderr
     assert not list((tmp_path / "out" / "runs").glob("*.parquet"))  # nothing recorded as failed
+
+
+def _snapshot(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("command", ["run", "story"])
+def test_run_or_story_into_a_sweep_folder_is_refused_and_touches_nothing(reference_sweep, capsys, command):
+    spec, out, _ = reference_sweep
+    before = _snapshot(out)
+    scenario = str(spec.parent / "tiny.yaml")
+    extra = ["--set", "governance.risk_clinic=periodic", "--alliance", "0"] if command == "story" else []
+    assert main([command, scenario, *extra, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds the results of a sweep" in err and "give another folder" in err
+    assert _snapshot(out) == before
+    assert len(load_runs(out)) > 0  # the sweep still reads
+
+
+def test_every_manifest_records_its_study(reference_sweep, tmp_path):
+    spec, out, _ = reference_sweep
+    assert json.loads((out / "manifest.json").read_text())["study"] == "sweep"
+    assert main(["run", str(spec.parent / "tiny.yaml"), "--out", str(tmp_path / "one"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "one" / "manifest.json").read_text())["study"] == "run"

@@ -1,4 +1,4 @@
-"""Tests of experiments.validation: each check on runs built by hand (so the verdict is known),
+"""Tests of experiments.studies.validate: each check on runs built by hand (so the verdict is known),
 the arms experiment's layout, and a quick end-to-end `alliance-sim validate`.
 
 The full validation (200 replications per arm) is `alliance-sim validate`; its result is in
@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from experiments import load_outcomes, load_runs
+from experiments.analysis.stats import wilson_interval
 from experiments.cli import main
-from experiments.stats import wilson_interval
-from experiments.validation import (
+from experiments.engine.arms import arms_experiment
+from experiments.studies.validate import (
     ARMS,
     TARGETS,
-    arms_experiment,
     default_base_scenario,
     direction,
     evaluate,

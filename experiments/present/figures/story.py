@@ -1,11 +1,11 @@
-"""Figure of one alliance's story in two worlds, in the style of `experiments.figures`.
+"""Figure of one alliance's story in two worlds, in the style of `experiments.present.figures`.
 
 * `story_figure` - top: the alliance's organisational trust week by week in both worlds; bottom:
   two aligned lanes (baseline above, alternative below) of event markers over weeks, one marker
   and colour per kind of event. The week the worlds part is a dashed line through both panels and
   each lane ends with its outcome written out. Sized for a slide.
 
-It reads a `experiments.story.Story`; save it with `experiments.figures.save_figure`.
+It reads a `experiments.studies.story.Story`; save it with `experiments.present.figures.save_figure`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import PALETTE
+from experiments.present.figures import PALETTE
 
 SLIDE_SIZE = (11.0, 6.2)
 #: Event kinds drawn in the lanes: (label in the legend, events, marker, colour); the row order is
@@ -49,7 +49,7 @@ def _sub_rows(lane: float) -> dict[str, float]:
 
 def story_figure(tale: Any, *, title: str | None = None) -> Figure:
     """Trust trajectories and event lanes of a `Story` (see the module docstring)."""
-    from experiments.story import describe_changes
+    from experiments.present.text import describe_changes
 
     change = describe_changes(tale.changes)
     figure = Figure(figsize=SLIDE_SIZE, layout="constrained")

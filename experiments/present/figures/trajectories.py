@@ -10,8 +10,8 @@
   its band shaded, weeks on the x axis, trust (0 to 1) on the y axis.
 
     from experiments import load_timeseries
-    from experiments.figures import save_figure
-    from experiments.figures.trajectories import trust_bands, trust_trajectories
+    from experiments.present.figures import save_figure
+    from experiments.present.figures.trajectories import trust_bands, trust_trajectories
 
     bands = trust_bands(load_timeseries("results/meeting_frequency"), by="point_id")
     save_figure(trust_trajectories(bands, by="point_id"), "results/meeting_frequency/trust")
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import FIGURE_SIZE, PALETTE, colour_cycle, nothing_to_show
+from experiments.present.figures import FIGURE_SIZE, PALETTE, colour_cycle, nothing_to_show
 
 #: The band of `trust_bands` by default: the interquartile range.
 INTERQUARTILE = 0.5

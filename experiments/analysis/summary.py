@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
-from experiments.stats import DECIDED, kaplan_meier, paired_difference, wilson_interval
+from experiments.analysis.stats import DECIDED, kaplan_meier, paired_difference, wilson_interval
 from sim import REASONS
 
 COUNT_COLUMNS = (
@@ -98,7 +98,7 @@ def differences_from_reference(
 
     Paired (common random numbers): replication r of a point is compared with replication r of
     the reference, over the replications where both ran and the metric is defined;
-    `experiments.stats.paired_difference` gives the mean and its t interval. Unpaired: the
+    `experiments.analysis.stats.paired_difference` gives the mean and its t interval. Unpaired: the
     difference of means with Welch's t interval. Returns point_id, n, difference, ci_low, ci_high.
     """
     ok = runs[(runs["status"] == "ok") & runs[metric].notna()]

@@ -1,4 +1,4 @@
-"""Figures of a sensitivity analysis, drawn from its indices table (`experiments.sensitivity`).
+"""Figures of a sensitivity analysis, drawn from its indices table (`experiments.studies.sensitivity`).
 
 `indices_figure` puts side by side, for whichever methods the table holds:
 
@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import PALETTE, factor_label
-from experiments.sensitivity import PAIR_SEPARATOR
+from experiments.present.figures import PALETTE, factor_label
 
+#: How a pair of parameters is named in the indices table (Sobol S2): "a x b".
+PAIR_SEPARATOR = " x "
 PANEL_WIDTH = 5.2
 PANEL_HEIGHT_MIN = 4.2
 HEIGHT_PER_PARAMETER = 0.45

@@ -1,4 +1,4 @@
-"""Figures of stress tests and scenario discovery, in the style of `experiments.figures`.
+"""Figures of stress tests and scenario discovery, in the style of `experiments.present.figures`.
 
 * `stress_heatmap` - success rate of every governance design (rows) in every stress scenario
   (columns), each cell annotated with its rate and 95% Wilson interval, the best design of each
@@ -8,7 +8,7 @@
 * `peeling_trajectory_figure` - PRIM's peeling trajectory: density against coverage of every box
   on the way, coloured by the number of restricted dimensions, the chosen box circled.
 
-Save them with `experiments.figures.save_figure` (PNG and SVG).
+Save them with `experiments.present.figures.save_figure` (PNG and SVG).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from experiments.figures import INTERVAL_NOTE, PALETTE, RATE_LABEL, nothing_to_show
+from experiments.present.figures import INTERVAL_NOTE, PALETTE, RATE_LABEL, nothing_to_show
 
 #: Cell size of the heatmap, inches (width, height), and the room left for labels.
 CELL_INCHES = (1.25, 0.62)

@@ -6,9 +6,11 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.spec import FactorSpec
+NAME = "grid"
+#: Whether the points are the levels as listed (no sampler, no samples).
+LISTED = True
 
 
-def sample(factors: Mapping[str, FactorSpec]) -> list[tuple[Any, ...]]:
+def sample(factors: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """One tuple of values per design point, in lexicographic order of the levels as listed."""
     return list(itertools.product(*(factor.levels for factor in factors.values())))

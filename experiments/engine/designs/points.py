@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from experiments.spec import FactorSpec
+NAME = "points"
+#: Whether the points are the levels as listed (no sampler, no samples).
+LISTED = True
 
 
-def sample(factors: Mapping[str, FactorSpec]) -> list[tuple[Any, ...]]:
+def sample(factors: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     """One tuple of values per design point: the i-th level of every factor."""
     return list(zip(*(factor.levels for factor in factors.values()), strict=True))

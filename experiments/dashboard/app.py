@@ -7,10 +7,11 @@ alliances coloured by trust, and a side-by-side mode: a second model on the same
 lever changed, stepped together with the first, so the room sees the same alliances with the same
 luck part ways.
 
-Start it with `alliance-sim dashboard [SCENARIO]` (which runs `solara run sim/app.py` on
-127.0.0.1) or directly with `solara run sim/app.py`. The command passes the scenario it resolved in
+Start it with `alliance-sim dashboard [SCENARIO]` (which runs
+`solara run experiments/dashboard/app.py` on 127.0.0.1) or directly with
+`solara run experiments/dashboard/app.py`. The command passes the scenario it resolved in
 the environment variable `ALLIANCE_SIM_DASHBOARD_SCENARIO` (as JSON) and the first seed in
-`ALLIANCE_SIM_DASHBOARD_SEED` (their names live in `experiments.dashboard`); without them the page
+`ALLIANCE_SIM_DASHBOARD_SEED` (their names live in `experiments.dashboard.launcher`); without them the page
 starts from the schema defaults and seed 0.
 
 SolaraViz keeps the controls (Reset, play, Step) and the sliders; the page lays out the readout,
@@ -40,8 +41,8 @@ from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
-from experiments.dashboard import MAX_SEED, SCENARIO_ENV, SEED_ENV
-from experiments.figures import PALETTE
+from experiments.dashboard.launcher import MAX_SEED, SCENARIO_ENV, SEED_ENV
+from experiments.present.figures import PALETTE
 from sim.model import AllianceModel
 from sim.outcome import REASONS
 from sim.scenario import ScenarioError, build_scenario

@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 from SALib.sample import morris as salib_morris
 
-from experiments.spec import DesignSpec
+NAME = "morris"
+#: Whether the points are the levels as listed (no sampler, no samples).
+LISTED = False
 
 
-def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:
+def sample(problem: dict[str, Any], design: Any, seed: int) -> np.ndarray:
     """The trajectories stacked into one matrix in problem space."""
     return salib_morris.sample(problem, design.samples, num_levels=design.morris_levels, seed=seed)

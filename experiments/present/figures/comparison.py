@@ -1,11 +1,11 @@
-"""Figure of a paired comparison, in the style of `experiments.figures`.
+"""Figure of a paired comparison, in the style of `experiments.present.figures`.
 
 * `paired_differences_figure` - the mean paired difference (alternative - baseline) of every metric
   with its 95% t interval, against a zero line. Metrics in different units get their own panel:
   rates (success and failure by reason, in percentage points), duration (weeks), value realised
   and final trust.
 
-Save it with `experiments.figures.save_figure` (PNG and SVG).
+Save it with `experiments.present.figures.save_figure` (PNG and SVG).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.figures import PALETTE, nothing_to_show
+from experiments.present.figures import PALETTE, nothing_to_show
 
 #: Figure width, height per metric row and per panel (inches); rates are drawn in percentage points.
 PANEL_WIDTH_INCHES = 7.2

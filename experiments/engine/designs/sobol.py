@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 from SALib.sample import sobol as salib_sobol
 
-from experiments.spec import DesignSpec
+NAME = "sobol"
+#: Whether the points are the levels as listed (no sampler, no samples).
+LISTED = False
 
 
-def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:
+def sample(problem: dict[str, Any], design: Any, seed: int) -> np.ndarray:
     """The Saltelli matrix in problem space (scrambled Sobol' sequence seeded by `seed`)."""
     return salib_sobol.sample(problem, design.samples, calc_second_order=design.second_order, seed=seed)

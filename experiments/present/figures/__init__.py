@@ -27,8 +27,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from experiments.provenance import atomic_write
-from experiments.stats import wilson_interval
+from experiments.analysis.stats import wilson_interval
+from experiments.engine.provenance import atomic_write
 from sim import REASONS
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black omitted.

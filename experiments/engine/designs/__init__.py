@@ -22,26 +22,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.designs import grid, lhs, morris, points, sobol
-from experiments.spec import LISTED, ExperimentSpec, FactorSpec, SpecError
+from experiments.engine.designs import grid, lhs, morris, points, sobol
+from experiments.engine.errors import SpecError
 
-SAMPLERS = {"lhs": lhs.sample, "sobol": sobol.sample, "morris": morris.sample}
+#: Design name -> its module (NAME, LISTED, sample). A new design is one module here, listed below.
+DESIGNS = {module.NAME: module for module in (grid, points, lhs, sobol, morris)}
+DESIGN_KINDS = tuple(DESIGNS)
+LISTED = tuple(name for name, module in DESIGNS.items() if module.LISTED)
 
 #: Mixed into the experiment seed for the design's own randomness, so that it never coincides
 #: with a replication's seed (those are children of SeedSequence(seed)).
 DESIGN_SEED_TAG = 0xDE5160
 
 
-def sample_design(spec: ExperimentSpec, base_values: Mapping[str, Any]) -> pd.DataFrame:
+def sample_design(spec: Any, base_values: Mapping[str, Any]) -> pd.DataFrame:
     """The design points of `spec`; `base_values` maps each factor to its base scenario value."""
     factors = spec.factors
-    if spec.design.kind in LISTED:
-        values = (grid if spec.design.kind == "grid" else points).sample(factors)
+    design = DESIGNS[spec.design.kind]
+    if design.LISTED:
+        values = design.sample(factors)
         frame = pd.DataFrame(values, columns=list(factors))
     else:
         problem = salib_problem(factors, base_values)
         seed = design_seed(spec.seed)
-        matrix = SAMPLERS[spec.design.kind](problem, spec.design, seed)
+        matrix = design.sample(problem, spec.design, seed)
         frame = pd.DataFrame(
             {
                 name: to_values(matrix[:, j], factors[name], base_values[name])
@@ -59,7 +63,7 @@ def design_seed(seed: int) -> int:
     return int(np.random.SeedSequence([seed, DESIGN_SEED_TAG]).generate_state(1)[0])
 
 
-def salib_problem(factors: Mapping[str, FactorSpec], base_values: Mapping[str, Any]) -> dict[str, Any]:
+def salib_problem(factors: Mapping[str, Any], base_values: Mapping[str, Any]) -> dict[str, Any]:
     """The SALib problem dict: names and bounds in problem space."""
     bounds = []
     for name, factor in factors.items():
@@ -76,7 +80,7 @@ def salib_problem(factors: Mapping[str, FactorSpec], base_values: Mapping[str, A
     return {"num_vars": len(factors), "names": list(factors), "bounds": bounds}
 
 
-def to_values(column: np.ndarray, factor: FactorSpec, base: Any) -> list[Any]:
+def to_values(column: np.ndarray, factor: Any, base: Any) -> list[Any]:
     """Problem-space coordinates of one factor as the values its scenario field takes."""
     if factor.levels is not None:
         index = np.clip(np.floor(column).astype(np.int64), 0, len(factor.levels) - 1)

@@ -1,10 +1,10 @@
-"""`alliance-sim dashboard`: the live workshop dashboard (sim/app.py) served on this machine.
+"""`alliance-sim dashboard`: the live workshop dashboard (dashboard/app.py) served on this machine.
 
     alliance-sim dashboard                                  # the baseline on http://127.0.0.1:8765/
     alliance-sim dashboard configs/baseline.yaml --port 9000 --seed 3
 
 The command checks its input (scenario, seed, host and port) before anything starts, runs
-`solara run sim/app.py --host H --port P --production --no-open` as a child process with the
+`solara run experiments/dashboard/app.py --host H --port P --production --no-open` as a child process with the
 resolved scenario in its environment, waits until the page answers, prints its address and keeps
 serving until Ctrl-C (or SIGTERM), when it stops the server and returns 0.
 
@@ -35,7 +35,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from experiments.cli import EXIT_FAILED, EXIT_OK, PROG, CliError, Subparsers, checked_seed
+from experiments.studies.base import (
+    PROG,
+    CliError,
+    checked_seed,
+)
 from sim import Scenario, load_scenario, parse_assignment
 from sim.scenario import build_scenario
 
@@ -43,7 +47,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 MAX_PORT = 65535
 #: The page in the package the command serves.
-APP = Path(__file__).resolve().parent.parent / "sim" / "app.py"
+APP = Path(__file__).resolve().with_name("app.py")
 #: How long the server may take to answer before the command gives up, seconds.
 READY_TIMEOUT_SECONDS = 60.0
 POLL_SECONDS = 0.25
@@ -66,69 +70,6 @@ SERVER_SETTINGS = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
 #: Solara warns at every page load over plain http that its cookie falls back to SameSite=lax,
 #: which is what a dashboard on this machine wants: not shown.
 QUIET_WARNINGS = "ignore:Cookies with samesite:UserWarning"
-
-
-def add_dashboard_command(subparsers: Subparsers) -> None:
-    """Declare `alliance-sim dashboard`."""
-    parser = subparsers.add_parser(
-        "dashboard",
-        allow_abbrev=False,
-        help="serve the live workshop dashboard (Mesa's SolaraViz) in a browser",
-        description="Serve the workshop dashboard: sliders for the main levers (meetings, incentives, "
-        "alliance function, risk clinic, conflict resolution, culture, turnover, seed), live plots of "
-        "active alliances, trust and outcomes, a network of firms and alliances coloured by trust, and "
-        "a side-by-side mode that runs a second setting on the same seed. Open the printed address in a "
-        "browser; Ctrl-C stops the server.",
-        epilog="Sliders take effect when Reset is pressed; Step and the play button advance one week at "
-        f"a time. The server listens on {DEFAULT_HOST} (this machine only) unless --host says otherwise: "
-        "any other address lets everyone who can reach this machine use the dashboard, with no password. "
-        "Guide: docs/how-to/run-a-workshop-dashboard.md.",
-    )
-    parser.add_argument(
-        "scenario",
-        metavar="SCENARIO",
-        type=Path,
-        nargs="?",
-        help="scenario YAML file the sliders start from, e.g. configs/baseline.yaml (default: the "
-        "baseline defaults)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one scenario value by its dotted path, e.g. --set formation.n_alliances=100; "
-        "VALUE is read as YAML; repeatable",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        metavar="P",
-        help=f"TCP port to serve on, 1 to {MAX_PORT} and free (default: {DEFAULT_PORT})",
-    )
-    parser.add_argument(
-        "--host",
-        default=DEFAULT_HOST,
-        metavar="H",
-        help=f"address to listen on (default: {DEFAULT_HOST}, reachable from this machine only); "
-        "another address exposes the dashboard to the network without a password",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        metavar="N",
-        help=f"seed the seed slider starts at, 0 to {MAX_SEED} (default: 0)",
-    )
-    parser.add_argument(
-        "--fetch-assets",
-        action="store_true",
-        help="download the page's scripts, styles and fonts from the npm registry (with npm) into "
-        "Solara's asset cache, so that the dashboard works without internet access, then exit",
-    )
-    parser.set_defaults(handler=dashboard_command)
 
 
 def dashboard_command(args: argparse.Namespace) -> int:
@@ -229,10 +170,10 @@ def fetch_assets_command() -> int:
     missing = missing_assets(cache)
     if not missing:
         print(f"The dashboard's assets are already in {cache}: {', '.join(FRONTEND_ASSETS)}")
-        return EXIT_OK
+        return True
     fetch_assets(cache, missing)
     print(f"Fetched into {cache}: {', '.join(missing)}")
-    return EXIT_OK
+    return True
 
 
 # --------------------------------------------------------------------------- checks and serving
@@ -331,10 +272,10 @@ def serve(command: list[str], environment: dict[str, str], url: str) -> int:
         print(f"Dashboard ready: open {url} in a browser. Ctrl-C stops it.", flush=True)
         status = server.wait()
         print(f"{PROG}: the dashboard server stopped by itself (exit status {status})", file=sys.stderr)
-        return EXIT_FAILED
+        return False
     except KeyboardInterrupt:
         print("\nStopping the dashboard.", flush=True)
-        return EXIT_OK
+        return True
     finally:
         stop(server)
         for number, handler in previous.items():
@@ -355,7 +296,7 @@ def _server_failed(server: subprocess.Popen) -> int:
         print(
             f"{PROG}: the dashboard server failed to start (exit status {server.returncode})", file=sys.stderr
         )
-    return EXIT_FAILED
+    return False
 
 
 def wait_until_answering(url: str, server: subprocess.Popen, timeout: float = READY_TIMEOUT_SECONDS) -> bool:

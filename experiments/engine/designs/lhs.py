@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from experiments.spec import DesignSpec
+NAME = "lhs"
+#: Whether the points are the levels as listed (no sampler, no samples).
+LISTED = False
 
 
-def sample(problem: dict[str, Any], design: DesignSpec, seed: int) -> np.ndarray:
+def sample(problem: dict[str, Any], design: Any, seed: int) -> np.ndarray:
     """`design.samples` points, one per row, in problem space; every factor's range is cut into
     that many equal strata and each stratum holds exactly one point."""
     sampler = qmc.LatinHypercube(d=problem["num_vars"], rng=np.random.default_rng(seed))

@@ -1,0 +1,10 @@
+"""Moved to `experiments.engine.designs`.
+
+An alias of the new module under its old name, so that scripts importing the old name keep working.
+"""
+
+import sys
+
+from experiments.engine import designs as _moved
+
+sys.modules[__name__] = _moved

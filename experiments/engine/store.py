@@ -1,0 +1,376 @@
+"""The results store: one folder per experiment, written as runs complete, safe to resume.
+
+    DIR/
+      manifest.json          kind, fingerprint, the experiment as resolved, seeds, software and
+                             every invocation (command, start, finish, runs executed)
+      spec.yaml              the spec as resolved (replications included)
+      points.parquet         the design points (point_id, one column per factor)
+      runs/<run_id>.parquet  one row per run: ids, seed, factor values, status, error, metrics
+      outcomes/<run_id>.parquet    one row per alliance (if kept)
+      timeseries/<run_id>.parquet  one row per recorded week (if kept)
+      events/<run_id>.parquet      the event log (if kept)
+      summary.csv            one row per design point (written when the sweep finishes, and by
+                             `alliance-sim summarize`)
+
+Every file is written atomically (a temporary file renamed into place), and a run's row in
+`runs/` is written last, after its other tables: a run is complete exactly when its row exists.
+A process killed at any moment leaves complete runs and, at worst, tables of an incomplete run
+that the next invocation overwrites with identical bytes. Hidden temporary files are removed when
+the folder is opened again.
+
+Every command's folder is claimed here (`claim`): its manifest records the study that made it
+(`study`, e.g. "sweep", "compare", "run") and what that is in words (`title`); a folder holding
+another study's results, or files and no manifest, is refused before anything in it is touched.
+
+A folder belongs to one experiment: its fingerprint (everything that decides the results except
+the number of replications) must match, so a folder made by a different spec is refused, while
+the same spec with more replications extends it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import yaml
+
+from experiments.engine.outputs import write_parquet_atomic
+from experiments.engine.provenance import atomic_write, environment, now, write_json_atomic
+from experiments.engine.runner import RunResult
+from experiments.engine.spec import ResolvedExperiment
+
+MANIFEST = "manifest.json"
+SPEC = "spec.yaml"
+POINTS = "points.parquet"
+SUMMARY = "summary.csv"
+RUNS = "runs"
+TABLES = ("outcomes", "timeseries", "events")
+KIND = "sweep"
+
+
+class StoreError(ValueError):
+    """A results folder that cannot be used for this experiment; the message says why and what to do."""
+
+
+class ResultsStore:
+    """An experiment's results folder, opened for writing runs (see the module docstring)."""
+
+    def __init__(self, folder: Path, experiment: ResolvedExperiment, manifest: dict[str, Any]):
+        self.folder = folder
+        self.experiment = experiment
+        self.manifest = manifest
+
+    # ----------------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls,
+        folder: str | Path,
+        experiment: ResolvedExperiment,
+        command: list[str],
+        study: str = KIND,
+        title: str = "a sweep",
+    ) -> ResultsStore:
+        """Create the folder for `experiment`, or reopen it if it holds this experiment already.
+
+        `study` and `title` name the study the folder is claimed for (see `claim`). Raises
+        StoreError if the folder is a file, holds another study's or experiment's results or
+        something else, or already has more replications than asked for.
+        """
+        folder = Path(folder)
+        manifest = claim(folder, study, title)
+        if manifest is None:
+            manifest = _new_manifest(experiment, study, title)
+        else:
+            _check_same_experiment(folder, manifest, experiment)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in (RUNS, *TABLES):
+                (folder / name).mkdir(exist_ok=True)
+            remove_temporary_files(folder)
+            manifest["experiment"]["spec"]["replications"] = experiment.spec.replications
+            manifest["replications"] = experiment.spec.replications
+            manifest["runs_total"] = experiment.n_runs
+            manifest["finished"] = None
+            manifest["invocations"].append(
+                {"command": command, "started": now(), "finished": None, "runs_executed": 0, **environment()}
+            )
+            store = cls(folder, experiment, manifest)
+            store._write_spec_and_points()
+            store.save_manifest()
+        except OSError as exc:
+            raise StoreError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+        return store
+
+    def _write_spec_and_points(self) -> None:
+        spec = self.experiment.spec.model_dump(mode="json")
+        text = yaml.safe_dump(spec, sort_keys=False)
+        with atomic_write(self.folder / SPEC) as handle:
+            handle.write(text.encode("utf-8"))
+        if not (self.folder / POINTS).exists():
+            write_parquet_atomic(
+                self.folder / POINTS, pa.Table.from_pandas(self.experiment.points, preserve_index=False)
+            )
+
+    # ----------------------------------------------------------------------- writing
+
+    def completed(self) -> dict[str, str]:
+        """run_id -> status ("ok" or "failed") of every complete run in the folder."""
+        return completed_runs(self.folder)
+
+    def write(self, result: RunResult) -> None:
+        """Write one run's tables, its row last (the row marks the run complete)."""
+        for name in TABLES:
+            path = self.folder / name / f"{result.run_id}.parquet"
+            if name in result.files:
+                _write_bytes(path, result.files[name])
+            else:
+                path.unlink(missing_ok=True)  # a failed retry leaves no stale tables behind
+        _write_bytes(self.folder / RUNS / f"{result.run_id}.parquet", result.files["runs"])
+        self.manifest["invocations"][-1]["runs_executed"] += 1
+
+    def save_manifest(self) -> None:
+        write_json_atomic(self.folder / MANIFEST, self.manifest)
+
+    def finish(self, counts: dict[str, int]) -> None:
+        """Record the end of this invocation and, if every run is done, of the experiment."""
+        stamp = now()
+        self.manifest["invocations"][-1]["finished"] = stamp
+        self.manifest["runs_done"] = counts
+        if sum(counts.values()) >= self.experiment.n_runs:
+            self.manifest["finished"] = stamp
+        self.save_manifest()
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with atomic_write(path) as handle:
+        handle.write(data)
+
+
+def _new_manifest(experiment: ResolvedExperiment, study: str, title: str) -> dict[str, Any]:
+    spec = experiment.spec
+    seeds: dict[str, Any] = {
+        "experiment_seed": spec.seed,
+        "common_random_numbers": spec.common_random_numbers,
+        "scheme": (
+            "run seed = SeedSequence(experiment_seed).spawn(replications)[replication], the same at "
+            "every design point"
+            if spec.common_random_numbers
+            else "run seed = SeedSequence(experiment_seed).spawn(points)[point_id].spawn(replications)"
+            "[replication]"
+        ),
+        "note": "each run's seed is in its row of runs/ (column seed)",
+    }
+    return {
+        "kind": KIND,
+        "study": study,
+        "title": title,
+        "name": spec.name,
+        "fingerprint": experiment.fingerprint(),
+        "started": now(),
+        "finished": None,
+        "points": experiment.n_points,
+        "replications": spec.replications,
+        "runs_total": experiment.n_runs,
+        "seeds": seeds,
+        "experiment": experiment.resolved(),
+        "invocations": [],
+    }
+
+
+def _check_same_experiment(folder: Path, manifest: dict[str, Any], experiment: ResolvedExperiment) -> None:
+    if manifest.get("kind") != KIND or "fingerprint" not in manifest:
+        raise StoreError(f"{folder} holds no experiment's runs; give another folder with --out")
+    if manifest["fingerprint"] != experiment.fingerprint():
+        differences = describe_differences(manifest.get("experiment", {}), experiment.resolved())
+        raise StoreError(
+            f"{folder} holds results of a different experiment ('{manifest.get('name')}'"
+            f"{'; differs in ' + ', '.join(differences) if differences else ''}); "
+            "rerun with the spec and --set values that made it, or give another folder with --out"
+        )
+    if manifest.get("replications", 0) > experiment.spec.replications:
+        raise StoreError(
+            f"{folder} already has {manifest['replications']} replications per point; ask for at least "
+            f"that many (--replications {manifest['replications']}) to resume or extend it"
+        )
+
+
+def describe_differences(old: Any, new: Any, prefix: str = "", limit: int = 5) -> list[str]:
+    """Dotted paths where two resolved experiments differ (at most `limit`), replications aside."""
+    found: list[str] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if len(found) >= limit or path.endswith("replications") or path == "spec_path":
+            return
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                walk(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+        elif a != b:
+            found.append(path or "(everything)")
+
+    walk(old, new, prefix)
+    return found
+
+
+def remove_temporary_files(folder: Path) -> None:
+    """Delete the hidden temporary files a killed writer may have left (see atomic_write)."""
+    for sub in (folder, *(folder / name for name in (RUNS, *TABLES))):
+        if sub.is_dir():
+            for path in sub.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The folder's manifest, or None if it has none; StoreError if it is unreadable."""
+    return _read_record(Path(folder) / MANIFEST)
+
+
+def require_experiment_folder(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a sweep's results folder; StoreError naming the problem otherwise."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise StoreError(f"results folder not found: {folder}")
+    if not folder.is_dir():
+        raise StoreError(f"{folder} is a file; give the folder a sweep wrote (alliance-sim sweep --out DIR)")
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != KIND:
+        raise StoreError(f"{folder} is not a sweep's results folder (no sweep {MANIFEST} in it)")
+    return manifest
+
+
+def _run_files(folder: Path, table: str) -> list[Path]:
+    return sorted((folder / table).glob("p*-r*.parquet"))
+
+
+def completed_runs(folder: str | Path) -> dict[str, str]:
+    """run_id -> status of every complete run (a run is complete when its row file exists)."""
+    files = _run_files(Path(folder), RUNS)
+    if not files:
+        return {}
+    table = ds.dataset(files, format="parquet").to_table(columns=["run_id", "status"])
+    return dict(zip(table.column("run_id").to_pylist(), table.column("status").to_pylist()))
+
+
+#: Run files read together by `read_table` (bounds its peak memory; see there).
+READ_BATCH_FILES = 256
+
+
+def read_table(
+    folder: str | Path, table: str, columns: Iterable[str] | None = None, *, complete_only: bool = True
+) -> pd.DataFrame:
+    """All runs' rows of one table (runs, outcomes, timeseries or events), in run order.
+
+    With `complete_only`, tables of runs without a row in runs/ (interrupted) are left out.
+    """
+    folder = Path(folder)
+    files = _run_files(folder, table)
+    if complete_only and table != RUNS:
+        done = {path.name for path in _run_files(folder, RUNS)}
+        files = [path for path in files if path.name in done]
+    if not files:
+        return pd.DataFrame(columns=list(columns) if columns else None)
+    wanted = list(columns) if columns else None
+    # read a bounded number of files at a time: one dataset over thousands of files holds scan
+    # buffers for all of them at once, so peak memory would grow with the number of runs
+    parts = [
+        ds.dataset(files[start : start + READ_BATCH_FILES], format="parquet").to_table(columns=wanted)
+        for start in range(0, len(files), READ_BATCH_FILES)
+    ]
+    # a failed run has null counts: the runs table's integers are nullable (Int64) so that their
+    # type does not depend on whether some run failed
+    mapper = {pa.int64(): pd.Int64Dtype()}.get if table == RUNS else None
+    frame = pa.concat_tables(parts, promote_options="permissive").to_pandas(types_mapper=mapper)
+    order = [c for c in ("point_id", "replication") if c in frame.columns]
+    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+
+
+def read_points(folder: str | Path) -> pd.DataFrame:
+    return pq.read_table(Path(folder) / POINTS).to_pandas()
+
+
+# --------------------------------------------------------------------------- claiming a folder
+
+#: What the studies of folders written before manifests recorded their study were, in words.
+LEGACY_TITLES = {
+    "run": "a single run (alliance-sim run)",
+    "sweep": "a sweep",
+    "story": "a story",
+    "sensitivity": "a sensitivity analysis",
+}
+
+
+def study_of(manifest: dict[str, Any], default: str = "run") -> str:
+    """The study that made a folder, from its manifest: `study`; for folders written before that
+    was recorded, `kind`; a manifest with neither is a single run's (alliance-sim run)."""
+    return str(manifest.get("study") or manifest.get("kind") or default)
+
+
+def title_of(manifest: dict[str, Any], default: str = "run") -> str:
+    study = study_of(manifest, default)
+    return str(manifest.get("title") or LEGACY_TITLES.get(study, study))
+
+
+def claim(
+    folder: str | Path,
+    study: str,
+    title: str,
+    *,
+    fingerprint: str | None = None,
+    name: str | None = None,
+    record: str = MANIFEST,
+    replace: bool = False,
+) -> dict[str, Any] | None:
+    """Claim `folder` for `study` (`title`: what it is in words, "a comparison"); the one folder claim.
+
+    Returns the folder's record (its manifest, or the file `record`) when it holds this study's
+    results already, None when the folder is new or empty (it is created). Raises StoreError,
+    touching nothing, when the folder is a file, holds another study's results (the message
+    names them), holds this study's results of another spec (`fingerprint` differs; allowed with
+    `replace`, for a study whose rerun replaces its files), or holds files and no record (allowed
+    with `replace` too, as a single run always has been).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"{folder} is an existing file, not a folder")
+    found = _read_record(folder / record) if folder.is_dir() else None
+    default = study if record != MANIFEST else "run"
+    if found is not None and study_of(found, default) != study:
+        named = f" ('{found['name']}')" if found.get("name") else ""
+        raise StoreError(
+            f"{folder} holds the results of {title_of(found, default)}{named}, not of {title}; "
+            "give another folder with --out"
+        )
+    if found is not None and fingerprint is not None and found.get("fingerprint") != fingerprint:
+        if not replace:
+            raise StoreError(
+                f"{folder} holds another {title.split(' ', 1)[-1]} ({found.get('name', 'unreadable')!r}); "
+                "give another --out, or the same spec to resume it"
+            )
+    if found is None and folder.is_dir() and any(folder.iterdir()) and not replace:
+        raise StoreError(
+            f"{folder} is not empty and has no {record}, so it is not {title.split(' ', 1)[0]} "
+            f"{title.split(' ', 1)[-1]} folder; give an empty or new folder with --out"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
+    return found
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}") from None

@@ -1,0 +1,10 @@
+"""Moved to `experiments.present.figures`.
+
+An alias of the new module under its old name, so that scripts importing the old name keep working.
+"""
+
+import sys
+
+from experiments.present import figures as _moved
+
+sys.modules[__name__] = _moved

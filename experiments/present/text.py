@@ -1,0 +1,126 @@
+"""Text: every number, percent and interval format of the command line, the files and the report.
+
+They take numbers (NaN or None for missing, shown as 'n/a') and return strings; they know no study.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+CONFIDENCE_NOTE = "95% CI"
+
+
+def missing(value: Any) -> bool:
+    """None, NaN or pandas' NA."""
+    return value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value))
+
+
+def percent(value: Any, decimals: int = 1) -> str:
+    """A share as a percentage ('63.0%'), 'n/a' when missing."""
+    return "n/a" if missing(value) else f"{float(value):.{decimals}%}"
+
+
+def percent_interval(rate: Any, low: Any, high: Any) -> str:
+    """'63.0% (58.2% to 67.4%)'; without the interval when it is missing."""
+    if missing(rate):
+        return "n/a"
+    if missing(low) or missing(high):
+        return percent(rate)
+    return f"{percent(rate)} ({percent(low)} to {percent(high)})"
+
+
+def percent_range(rate: Any, low: Any, high: Any, *, label: str = "", sep: str = "–") -> str:
+    """'57.0% (50.1%–63.7%)', or with `label` '57.0% (95% CI 50.1%–63.7%)'."""
+    if missing(rate):
+        return "n/a"
+    return f"{percent(rate)} ({label + ' ' if label else ''}{percent(low)}{sep}{percent(high)})"
+
+
+def signed_points(difference: Any, unit: str = "points") -> str:
+    """A difference of two shares in percentage points, signed: '+13.0 points' ('+13.0 pts')."""
+    return "n/a" if missing(difference) else f"{100 * float(difference):+.1f} {unit}".rstrip()
+
+
+def points(difference: Any) -> str:
+    """'+13.0 points'."""
+    return signed_points(difference)
+
+
+def points_interval(difference: Any, low: Any, high: Any) -> str:
+    """'+13.0 points (95% CI +11.0 to +15.0)'; without the interval when it is missing."""
+    if missing(difference):
+        return "n/a"
+    if missing(low) or missing(high):
+        return points(difference)
+    return f"{points(difference)} ({CONFIDENCE_NOTE} {100 * float(low):+.1f} to {100 * float(high):+.1f})"
+
+
+def points_range(difference: Any, low: Any, high: Any, unit: str = "pts") -> str:
+    """'+13.0 pts (+11.0 to +15.0)'; without the interval when it is missing."""
+    if missing(difference):
+        return "n/a"
+    if missing(low) or missing(high):
+        return signed_points(difference, unit)
+    return f"{signed_points(difference, unit)} ({100 * float(low):+.1f} to {100 * float(high):+.1f})"
+
+
+def shortfall(difference: Any) -> str:
+    """A non-negative gap between two shares in percentage points, unsigned: '4.2 points'."""
+    return "n/a" if missing(difference) else f"{100 * float(difference):.1f} points"
+
+
+def number(value: Any) -> str:
+    """A plain number with four significant digits ('123.5'), 'n/a' when missing."""
+    if missing(value):
+        return "n/a"
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):.4g}"
+
+
+def signed_interval(difference: Any, low: Any, high: Any) -> str:
+    """'+10 (95% CI +2.5 to +17)' for a difference that is not a share."""
+    if missing(difference):
+        return "n/a"
+    text = f"{float(difference):+.4g}"
+    if missing(low) or missing(high):
+        return text
+    return f"{text} ({CONFIDENCE_NOTE} {float(low):+.4g} to {float(high):+.4g})"
+
+
+def plus_minus(value: Any, half_width: Any, digits: str = ".3f") -> str:
+    """'0.620 ± 0.100', or just the value when it has no interval."""
+    if missing(half_width):
+        return f"{float(value):{digits}}"
+    return f"{float(value):{digits}} ± {float(half_width):{digits}}"
+
+
+def words(name: str) -> str:
+    """A column or factor name in words: 'governance.meeting_interval_weeks' -> 'meeting interval weeks'."""
+    return str(name).split(".")[-1].replace("_", " ")
+
+
+def left_aligned(table: Any) -> str:
+    """A DataFrame of text as a plain table with left-aligned columns, for reading in a terminal."""
+    columns = [[str(name), *map(str, table[name])] for name in table.columns]
+    widths = [max(map(len, column)) for column in columns]
+    rows = zip(*columns)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def describe_changes(changes: Mapping[str, Any]) -> str:
+    """The changes as `key=value, ...`, the way they were typed."""
+    return ", ".join(f"{path}={value_text(value)}" for path, value in changes.items())
+
+
+def value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

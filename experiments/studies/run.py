@@ -1,0 +1,145 @@
+"""`alliance-sim run`: one scenario once, its tables, resolved scenario and manifest in a folder."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Any
+
+from experiments.engine.metrics import wilson_interval
+from experiments.engine.outputs import FILES, write_run
+from experiments.engine.store import claim
+from experiments.present.text import percent_range
+from experiments.studies.base import (
+    RESULTS_DIR,
+    CliError,
+    Study,
+    Subparsers,
+    add_scenario_arguments,
+    checked_seed,
+    default_out_dir,
+    prepare_out_dir,
+    scenario_from_args,
+)
+from sim import REASONS, AllianceModel
+
+DEFAULT_SEED = 0
+WEEKS_PER_YEAR = 365.25 / 7
+CLAIM = {"study": "run", "title": "a single run (alliance-sim run)"}
+
+
+def add_run_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim run`."""
+    parser = subparsers.add_parser(
+        "run",
+        allow_abbrev=False,
+        help="run one scenario once and save the results",
+        description="Run one scenario once with one seed, save its tables, resolved scenario and "
+        "manifest to a folder, and print a short summary of what happened.",
+        epilog=f"The folder gets {', '.join(FILES)}; files of an earlier run there are replaced. "
+        "The same scenario and seed always give the same results.",
+    )
+    add_scenario_arguments(parser)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="N",
+        help=f"random seed, a non-negative integer (default: {DEFAULT_SEED}); it is recorded in "
+        "manifest.json",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help=f"folder for the results, created if missing (default: {RESULTS_DIR}/<scenario name> "
+        "in the current folder)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """`alliance-sim run`: run the scenario once, write its result folder, print the summary."""
+    seed = checked_seed(args.seed)
+    scenario = scenario_from_args(args)
+    folder = args.out or default_out_dir(scenario.name)
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"--out {folder} is an existing file, not a folder")
+    claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
+    prepare_out_dir(folder)
+    model = AllianceModel(scenario, rng=seed).run()
+    try:
+        manifest = write_run(model, folder, args.command_line, CLAIM)
+    except OSError as exc:
+        where = exc.filename2 or exc.filename or folder  # filename2: the target of a rename
+        raise CliError(f"cannot write the results to {where}: {exc.strerror or exc}") from None
+    if not args.quiet:
+        print(run_report(model, manifest["summary"], folder))
+    return True
+
+
+def run_report(model: AllianceModel, summary: dict[str, Any], folder: Path) -> str:
+    """What happened in a finished run, in words a newcomer understands."""
+    decided = summary["success"] + summary["failure"] + summary["restructured"]
+    lines = [
+        f"Scenario: {model.config.name} (seed {model.seed}), {weeks_simulated(model)}",
+        f"Alliances formed: {summary['alliances']}",
+        success_rate_line(summary["success"], decided),
+        f"Outcomes: {summary['success']} success, {summary['failure']} failure, "
+        f"{summary['restructured']} restructured, {summary['censored']} censored "
+        "(still running at the end, not counted in the success rate)",
+        *failure_lines(summary["failures_by_reason"]),
+        duration_line(summary["median_duration_weeks"]),
+        f"Results in {folder}: {', '.join(FILES)}",
+    ]
+    return "\n".join(lines)
+
+
+def weeks_simulated(model: AllianceModel) -> str:
+    """How many weeks the run covered, and why it stopped before the horizon if it did."""
+    horizon = model.config.simulation.horizon_weeks
+    if model.week >= horizon:
+        return f"{horizon} weeks simulated"
+    return f"{model.week} of {horizon} weeks simulated (every alliance had ended)"
+
+
+def success_rate_line(successes: int, decided: int) -> str:
+    """Success rate with its 95% Wilson interval, or why there is none."""
+    if decided == 0:
+        return "Success rate: n/a (no alliance ended before the horizon)"
+    low, high = wilson_interval(successes, decided)
+    rate = percent_range(successes / decided, low, high, label="95% CI")
+    return f"Success rate: {rate} of {decided} decided alliances"
+
+
+def failure_lines(by_reason: dict[str, int]) -> list[str]:
+    """Failures by reason, each with its share of all failures."""
+    total = sum(by_reason.values())
+    if total == 0:
+        return ["Failures by reason: none"]
+    width = max(len(reason) for reason in REASONS)
+    return ["Failures by reason:"] + [
+        f"  {reason:<{width}}  {by_reason[reason]:>5}  ({by_reason[reason] / total:.1%})"
+        for reason in REASONS
+    ]
+
+
+def duration_line(median_weeks: float) -> str:
+    """Median duration of the decided alliances in weeks and years."""
+    if math.isnan(median_weeks):
+        return "Median duration: n/a (no alliance ended before the horizon)"
+    return (
+        f"Median duration of decided alliances: {median_weeks:g} weeks "
+        f"({median_weeks / WEEKS_PER_YEAR:.1f} years)"
+    )
+
+
+STUDY = Study(
+    name=CLAIM["study"],
+    title=CLAIM["title"],
+    heading="Single run",
+    arguments=add_run_command,
+    run=run_command,
+)
