@@ -57,9 +57,9 @@ class TermWeeks(Section):
         "lognormal: median x exp(sd_log x z), clipped to [min, max] (few very long, many mid-length "
         "terms, as real alliance lives); uniform: every whole week in [min, max] equally likely",
     )
-    median: int = _f(364, "lognormal: median planned term, weeks (260 = five years)", ge=4, le=5200)
+    median: int = _f(416, "lognormal: median planned term, weeks (416 = eight years)", ge=4, le=5200)
     sd_log: Annotated[float, Field(ge=0.0, le=3.0)] = _f(
-        0.8, "lognormal: standard deviation of the log of the term"
+        1.0, "lognormal: standard deviation of the log of the term"
     )
     min: int = _f(52, "shortest planned term, weeks", ge=4, le=5200)
     max: int = _f(1040, "longest planned term, weeks", ge=4, le=5200)
