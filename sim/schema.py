@@ -35,8 +35,17 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
 
-def _f(default, description: str, **bounds):
-    return Field(default, description=description, **bounds)
+def _f(default, description: str, plausible: tuple | None = None, **bounds):
+    """A documented field; `plausible` is the (low, high) range a real alliance could show, which
+    lies inside the hard bounds that only say what the model can compute."""
+    extra = {"plausible": list(plausible)} if plausible is not None else None
+    return Field(default, description=description, json_schema_extra=extra, **bounds)
+
+
+def plausible_range(section: type[BaseModel], name: str) -> tuple | None:
+    """The plausible real-world range of a field, or None if it has none (not a lever)."""
+    extra = section.model_fields[name].json_schema_extra
+    return tuple(extra["plausible"]) if isinstance(extra, dict) and "plausible" in extra else None
 
 
 # --------------------------------------------------------------------------- inputs
@@ -79,22 +88,31 @@ class Formation(Section):
     )
     n_alliances: int = _f(200, "cohort mode: number of alliances formed at week 0", ge=1, le=200_000)
     rate_per_week: NonNeg = _f(
-        2.0, "ongoing mode: expected number of new alliances per week (Poisson)", le=10_000
+        2.0,
+        "ongoing mode: expected number of new alliances per week (Poisson)",
+        plausible=(0.2, 10.0),
+        le=10_000,
     )
     max_alliances_per_firm: int = _f(
-        3, "a firm takes part in at most this many active alliances", ge=1, le=1000
+        3, "a firm takes part in at most this many active alliances", plausible=(1, 5), ge=1, le=1000
     )
     horizontal_share: Unit = _f(
-        0.5, "share of alliances that are horizontal (partners at the same level, also rivals)"
+        0.5,
+        "share of alliances that are horizontal (partners at the same level, also rivals)",
+        plausible=(0.2, 0.7),
     )
-    multi_partner_share: Unit = _f(0.0, "share of alliances with more than two partners")
+    multi_partner_share: Unit = _f(
+        0.0, "share of alliances with more than two partners", plausible=(0.0, 0.3)
+    )
     max_partners: int = _f(3, "largest number of partners in a multi-partner alliance", ge=2, le=8)
     top_down_share: Unit = _f(
-        0.3, "share of alliances formed top-down by executives without a strategic insight"
+        0.3,
+        "share of alliances formed top-down by executives without a strategic insight",
+        plausible=(0.1, 0.5),
     )
     term_weeks: TermWeeks = Field(default_factory=TermWeeks)
-    negotiate_weeks: int = _f(8, "length of the negotiate phase, weeks", ge=0, le=520)
-    invest_weeks: int = _f(16, "length of the invest phase, weeks", ge=0, le=520)
+    negotiate_weeks: int = _f(8, "length of the negotiate phase, weeks", plausible=(4, 26), ge=0, le=520)
+    invest_weeks: int = _f(16, "length of the invest phase, weeks", plausible=(8, 52), ge=0, le=520)
     complementarity: Distribution = Field(
         default_factory=lambda: Distribution(mean=0.62, sd=0.18),
         description="strategic complementarity of a pair as its parents see it at formation "
@@ -105,8 +123,10 @@ class Formation(Section):
 class Incentives(Section):
     """Collaboration incentives of firms, in [0, 1] (0 none, 1 strong)."""
 
-    formal: Unit = _f(0.4, "formal incentives: pay, review criteria, rewards for collaboration")
-    informal: Unit = _f(0.4, "informal incentives: public recognition, success stories")
+    formal: Unit = _f(
+        0.4, "formal incentives: pay, review criteria, rewards for collaboration", plausible=(0.1, 0.7)
+    )
+    informal: Unit = _f(0.4, "informal incentives: public recognition, success stories", plausible=(0.1, 0.7))
 
 
 class Firms(Section):
@@ -117,6 +137,7 @@ class Firms(Section):
         0.8,
         "how far firm cultures spread around the centre on each dimension; 1 spans the whole "
         "[0, 1] range, 0 makes every firm alike",
+        plausible=(0.4, 1.0),
     )
     risk_tolerance: Distribution = Field(
         default_factory=lambda: Distribution(mean=0.5, sd=0.2),
@@ -128,16 +149,20 @@ class Firms(Section):
     )
     incentives: Incentives = Field(default_factory=Incentives)
     leadership_consistency: Unit = _f(
-        0.5, "how consistently leaders' messages and examples back collaboration"
+        0.5, "how consistently leaders' messages and examples back collaboration", plausible=(0.2, 0.85)
     )
-    training: Unit = _f(0.3, "investment in collaboration training of alliance managers")
-    hiring_for_collaboration: Unit = _f(0.3, "weight hiring puts on collaborative skills")
+    training: Unit = _f(
+        0.3, "investment in collaboration training of alliance managers", plausible=(0.0, 0.7)
+    )
+    hiring_for_collaboration: Unit = _f(
+        0.3, "weight hiring puts on collaborative skills", plausible=(0.0, 0.7)
+    )
     opportunism_propensity: Distribution = Field(
         default_factory=lambda: Distribution(mean=0.3, sd=0.15),
         description="each firm's inclination to exploit a partner when tempted",
     )
     opportunistic_share: Unit = _f(
-        0.0, "share of firms that are opportunistic by design (propensity set to 1)"
+        0.0, "share of firms that are opportunistic by design (propensity set to 1)", plausible=(0.0, 0.2)
     )
 
     @field_validator("alliance_function")
@@ -156,7 +181,9 @@ class Managers(Section):
     """Alliance managers (entity: Manager)."""
 
     per_firm: int = _f(2, "alliance managers each firm employs", ge=1, le=1000)
-    turnover_per_year: Unit = _f(0.15, "probability that a manager leaves within a year")
+    turnover_per_year: Unit = _f(
+        0.15, "probability that a manager leaves within a year", plausible=(0.05, 0.35)
+    )
     skill: Distribution = Field(default_factory=lambda: Distribution(mean=0.5, sd=0.15))
     emotional_intelligence: Distribution = Field(default_factory=lambda: Distribution(mean=0.5, sd=0.15))
     proactiveness: Distribution = Field(
@@ -172,24 +199,32 @@ class Managers(Section):
 class Governance(Section):
     """The governance design every alliance in the scenario uses (the levers)."""
 
-    meeting_interval_weeks: int = _f(4, "weeks between alliance meetings", ge=1, le=520)
+    meeting_interval_weeks: int = _f(4, "weeks between alliance meetings", plausible=(1, 13), ge=1, le=520)
     meeting_mode: Literal["in_person", "virtual", "mixed"] = _f(
         "mixed", "in_person, virtual, or mixed (alternating by mixed_in_person_share)"
     )
-    mixed_in_person_share: Unit = _f(0.5, "mixed mode: share of meetings held in person")
+    mixed_in_person_share: Unit = _f(
+        0.5, "mixed mode: share of meetings held in person", plausible=(0.2, 0.8)
+    )
     steering_committee: bool = _f(False, "a joint steering committee reviews open issues")
-    steering_interval_weeks: int = _f(13, "weeks between steering committee meetings", ge=1, le=520)
+    steering_interval_weeks: int = _f(
+        13, "weeks between steering committee meetings", plausible=(4, 26), ge=1, le=520
+    )
     review_interval_weeks: int = _f(
-        13, "weeks between performance reviews against agreed metrics", ge=1, le=520
+        13, "weeks between performance reviews against agreed metrics", plausible=(4, 26), ge=1, le=520
     )
     risk_clinic: Literal["none", "launch", "periodic"] = _f(
         "none", "risk clinic: none, once at launch, or at launch and then periodically"
     )
-    risk_clinic_interval_weeks: int = _f(52, "periodic risk clinics: weeks between", ge=1, le=520)
+    risk_clinic_interval_weeks: int = _f(
+        52, "periodic risk clinics: weeks between", plausible=(26, 104), ge=1, le=520
+    )
     conflict_resolution: Literal["collaborative", "escalation", "ad_hoc"] = _f(
         "ad_hoc", "how day-to-day conflicts are resolved"
     )
-    role_clarity: Unit = _f(0.5, "how tightly roles are bounded: 0 ambiguous, 1 rigid (both ends cost)")
+    role_clarity: Unit = _f(
+        0.5, "how tightly roles are bounded: 0 ambiguous, 1 rigid (both ends cost)", plausible=(0.2, 0.8)
+    )
     charter: bool = _f(False, "a shared charter at launch: one definition of what the alliance is")
     insight_workshop: bool = _f(False, "a strategic insight workshop at launch for alliances formed top-down")
 
@@ -197,12 +232,19 @@ class Governance(Section):
 class Environment(Section):
     """External conditions (submodel: shocks)."""
 
-    shock_rate_per_year: NonNeg = _f(0.5, "expected shocks hitting one alliance per year", le=52)
-    market_shock_rate_per_year: NonNeg = _f(
-        0.1, "expected market-wide shocks per year (hit every active alliance at once)", le=52
+    shock_rate_per_year: NonNeg = _f(
+        0.5, "expected shocks hitting one alliance per year", plausible=(0.1, 2.0), le=52
     )
-    shock_severity: Unit = _f(0.35, "mean severity of a shock, 0 harmless to 1 devastating")
-    market_shock_severity: Unit = _f(0.15, "mean severity of a market-wide shock")
+    market_shock_rate_per_year: NonNeg = _f(
+        0.1,
+        "expected market-wide shocks per year (hit every active alliance at once)",
+        plausible=(0.0, 0.5),
+        le=52,
+    )
+    shock_severity: Unit = _f(
+        0.35, "mean severity of a shock, 0 harmless to 1 devastating", plausible=(0.1, 0.6)
+    )
+    market_shock_severity: Unit = _f(0.15, "mean severity of a market-wide shock", plausible=(0.05, 0.4))
 
 
 class Output(Section):
@@ -363,7 +405,7 @@ class ValueCoefficients(Section):
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
     insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
-    expectation_coordination: Unit = _f(0.3, "coordination partners assume when they set expected value")
+    expectation_coordination: Unit = _f(0.28, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
     effort_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = _f(
         0.5,

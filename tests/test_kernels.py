@@ -117,13 +117,20 @@ def test_value_kernel_applies_the_rules(world):
     v = value.joint_value(
         before.complementarity[:n], value.geometric_mean_effort(before.effort[:n], member), coord, c
     )
-    v = v * ((phase == OPERATE) + c.restructure_value_factor * (phase == RESTRUCTURE))
+    v = v * ((phase == OPERATE) + c.restructure_value_factor * (phase == RESTRUCTURE)) * before.potential[:n]
     gained = value.shares(v, member, before.opportunistic[:n], world.coef.contribution.appropriation)
+    formal = world.firms.incentives_formal[np.where(member, before.firm[:n], 0)]
+    paid = value.incentive_payout(gained, formal, world.coef.costs.formal_incentive_payout) * member
     invested = (c.invest_cost_per_week * (phase == INVEST))[:, None] * before.effort[:n] * member
-    assert (phase == OPERATE).any() and (gained > 0).any()
+    running_phase = (phase == OPERATE) | (phase == RESTRUCTURE)
+    running = (c.effort_cost_per_week * running_phase)[:, None] * before.effort[:n] * member
+    assert (phase == OPERATE).any() and (gained > 0).any() and (paid > 0).any() and (running > 0).any()
     value.apply(world)
-    assert_same(al.realized[:n], before.realized[:n] + gained - invested)
-    assert_same(al.realized_operating[:n], before.realized_operating[:n] + gained)
+    assert_same(al.realized[:n], (before.realized[:n] - invested - running) + (gained - paid))
+    assert_same(al.realized_operating[:n], (before.realized_operating[:n] - running) + (gained - paid))
+    assert_same(al.governance_cost[:n], before.governance_cost[:n] + paid)
+    assert_same(al.value_created[:n], before.value_created[:n] + gained)
+    assert_same(al.other_cost[:n], before.other_cost[:n] + invested + running)
 
 
 def test_meetings_kernel_applies_the_rules(world):
@@ -356,7 +363,7 @@ def expected_reviews(world) -> dict[str, np.ndarray]:
     sat = np.where(member, reviews.satisfaction(judged, al.trust_org[rows], c), np.inf)
     # 3. early completion
     realised_all = (al.realized[rows] >= al.expected_total[rows]) | ~member
-    done = realised_all.all(axis=1) & (al.phase[rows] == OPERATE)
+    done = realised_all.all(axis=1) & (al.phase[rows] == OPERATE) & c.early_completion
     al.outcome[rows[done]] = np.where(al.restructures[rows[done]] > 0, oc.RESTRUCTURED, oc.SUCCESS)
     # 4. unhappy partners act
     acts = streams.bernoulli("reviews", slot_ids, week, reviews.act_probability(sat, c), draw=1) & member
@@ -374,9 +381,13 @@ def expected_reviews(world) -> dict[str, np.ndarray]:
     slot = np.argmin(np.where(exits[failing], sat[failing], np.inf), axis=1)
     al.outcome[f] = oc.FAILURE
     al.exiting_slot[f] = slot
+    exit_ratio = ratio[failing][np.arange(f.size), slot]
+    exit_weight = np.broadcast_to(weight, ratio.shape)[failing][np.arange(f.size), slot]
+    value_short = oc.value_deficit(reviews.judged_ratio(exit_ratio, exit_weight), c.value_weight)
+    trust_short = oc.trust_deficit(al.trust_org[f, slot], c.trust_reference, c.trust_weight)
     al.reason[f] = oc.failure_reason(
-        week, al.betrayed_week[f, slot], al.drift_week[f], ratio[failing][np.arange(f.size), slot],
-        c.objective_share, c.recent_betrayal_weeks, coef.shocks.drift_window_weeks,
+        week, al.betrayed_week[f, slot], al.drift_week[f], exit_ratio, c.objective_share, value_short,
+        trust_short, c.recent_betrayal_weeks, coef.shocks.drift_window_weeks,
     )  # fmt: skip
     ended = rows[done | failing]
     al.active[ended] = False
@@ -390,6 +401,7 @@ def expected_reviews(world) -> dict[str, np.ndarray]:
     new_rate = np.maximum(rate + c.renegotiated_expectation * (realised_rate - rate), 0.0)
     remaining = np.maximum(al.start_week[r] + al.term_weeks[r] - week - c.restructure_weeks, 0)[:, None]
     al.realized[r] -= np.where(m, c.restructure_cost, 0.0)
+    al.governance_cost[r] += np.where(m, c.restructure_cost, 0.0)
     al.expected_rate[r] = np.where(m, new_rate, 0.0)
     objective = np.maximum(al.realized[r] + new_rate * remaining, coef.value.min_objective)
     al.expected_total[r] = np.where(m, objective, 0.0)
@@ -404,7 +416,7 @@ def expected_reviews(world) -> dict[str, np.ndarray]:
 REVIEWED_COLUMNS = (
     "active", "end_week", "outcome", "reason", "exiting_slot", "trust_org", "trust_ip", "trust_ceiling",
     "betrayed_week", "betrayals", "undetected_weeks", "phase", "phase_until", "restructures", "realized",
-    "expected_rate", "expected_total",
+    "expected_rate", "expected_total", "governance_cost",
 )  # fmt: skip
 
 
@@ -417,6 +429,8 @@ def test_reviews_kernel_applies_the_rules_week_after_week(monkeypatch):
         firms__opportunistic_share=0.4,
         formation__multi_partner_share=0.5,
         formation__max_partners=4,
+        coefficients__reviews__early_completion=True,  # off by default; its branch is checked here
+        formation__term_weeks={"distribution": "uniform", "min": 60, "max": 200},
     )
     needs = ("caught", "completed", "exits", "restructured")
     run_checking_every_week(monkeypatch, model, reviews, "review", expected_reviews, needs)
@@ -456,8 +470,11 @@ def expected_weekly_checks(world) -> dict[str, np.ndarray]:
     ratio = reviews.value_ratio(
         al.realized_operating[f, slot], al.expected_rate[f, slot], operating, c.grace_weeks
     )
+    # an exit forced by collapsed trust: an infinite trust deficit (a trust collapse unless
+    # betrayal or drift came first)
     al.reason[f] = oc.failure_reason(
-        week, al.betrayed_week[f, slot], al.drift_week[f], ratio, c.objective_share, c.recent_betrayal_weeks,
+        week, al.betrayed_week[f, slot], al.drift_week[f], ratio, c.objective_share,
+        oc.value_deficit(ratio, c.value_weight), np.inf, c.recent_betrayal_weeks,
         world.coef.shocks.drift_window_weeks,
     )  # fmt: skip
     al.outcome[f] = oc.FAILURE

@@ -176,19 +176,45 @@ def test_arms_experiment_has_one_point_per_arm_on_common_random_numbers():
     assert experiment.scenarios[2].governance.meeting_interval_weeks == 4
 
 
+def fake_outcomes(arms: dict[str, int], replications: int = 2, per_run: int = 120) -> pd.DataFrame:
+    """Outcomes of every arm with every column the targets read (a fixed random cohort)."""
+    rng = np.random.default_rng(3)
+    frames = []
+    for point in arms.values():
+        for replication in range(replications):
+            n = per_run
+            outcome = rng.choice(["success", "failure", "restructured", "censored"], n, p=[0.45, 0.4, 0.1, 0.05])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "point_id": point,
+                        "replication": replication,
+                        "outcome": outcome,
+                        "reason": np.where(
+                            outcome == "failure", rng.choice(["trust_collapse", "value_shortfall"], n), None
+                        ),
+                        "duration_weeks": rng.integers(10, 600, n),
+                        "planned_term_weeks": 600,
+                        "restructures": rng.integers(0, 2, n),
+                        "final_trust": rng.random(n),
+                        "cultural_distance": rng.random(n),
+                        "top_down": rng.random(n) < 0.3,
+                        "kind": rng.choice(["vertical", "horizontal"], n),
+                        "n_partners": 2,
+                        "complementarity": rng.random(n),
+                        "perceived_complementarity": rng.random(n),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
 def test_every_target_names_arms_that_exist():
     runs, arms = fake_runs({name: [(50, 100), (52, 100)] for name in ARMS})
-    outcomes = pd.DataFrame(
-        {
-            "point_id": 0,
-            "outcome": ["failure", "success"],
-            "duration_weeks": [60, 156],
-            "planned_term_weeks": [156, 156],
-        }
-    )
-    report = evaluate(runs, outcomes, arms)
+    report = evaluate(runs, fake_outcomes(arms), arms)
     assert len(report) == len(TARGETS)
-    assert set(report["unit"]) == {"rate", "difference", "hazard"}
+    assert set(report["unit"]) == {"rate", "difference", "hazard", "share", "years", "number"}
+    assert report["measured"].notna().all()
     text = report_markdown(report, 2)
     assert text.count("\n| ") == len(TARGETS) and "targets pass" in text
 
@@ -205,7 +231,7 @@ def test_validate_command_quick(tmp_path, capsys):
     assert len(report) == len(TARGETS)
     assert status == (0 if report["passed"].all() else 1)
     assert f"{int(report['passed'].sum())} of {len(TARGETS)} targets pass" in printed
-    for name in ("baseline success rate", "premature-failure hazard", "proactive leaders"):
+    for name in ("baseline success rate", "termination hazard", "proactive leaders", "magnitude: "):
         assert name in printed
     # the report is the evaluation of what is on disk
     runs = load_runs(folder)

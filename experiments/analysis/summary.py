@@ -63,12 +63,19 @@ def point_summary(
     ok["duration_total"] = ok["mean_duration_weeks"].fillna(0) * ok["decided"]
     ok["value_total"] = ok["mean_value_realized"].fillna(0) * ok["alliances"]
     ok["trust_total"] = ok["mean_final_trust"].fillna(0) * ok["alliances"]
-    totals = ok.groupby("point_id")[["duration_total", "value_total", "trust_total"]].sum()
+    per_alliance = [c for c in ("mean_governance_cost", "mean_net_value") if c in ok.columns]
+    for column in per_alliance:
+        ok[f"{column}_total"] = ok[column].fillna(0) * ok["alliances"]
+    totals = ok.groupby("point_id")[
+        ["duration_total", "value_total", "trust_total", *(f"{c}_total" for c in per_alliance)]
+    ].sum()
     totals = totals.reindex(summary.index)
     with np.errstate(invalid="ignore", divide="ignore"):
         summary["mean_duration_weeks"] = totals["duration_total"] / summary["decided"].replace(0, np.nan)
         summary["mean_value_realized"] = totals["value_total"] / summary["alliances"].replace(0, np.nan)
         summary["mean_final_trust"] = totals["trust_total"] / summary["alliances"].replace(0, np.nan)
+        for column in per_alliance:
+            summary[column] = totals[f"{column}_total"] / summary["alliances"].replace(0, np.nan)
     summary["median_duration_weeks"] = _pooled_median_duration(outcomes, summary.index)
     return summary.reset_index()
 

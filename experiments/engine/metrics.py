@@ -75,7 +75,9 @@ def describe_point(frame: pd.DataFrame, confidence: float = 0.95) -> dict[str, A
     * failures_<reason> for every reason in sim.REASONS: failures with that reason, 0 if none
       (a failure without a reason is counted in `failures` only);
     * mean_value_realized, mean_final_trust: over all alliances formed, censored ones included
-      (their value realised and trust at the horizon); nan if there are none.
+      (their value realised and trust at the horizon); nan if there are none;
+    * mean_governance_cost, mean_net_value: what governing an alliance cost its partners together
+      and the value they kept net of every cost, per alliance formed (censored ones at the horizon).
     """
     missing = [c for c in POINT_COLUMNS if c not in frame.columns]
     if missing:
@@ -102,4 +104,12 @@ def describe_point(frame: pd.DataFrame, confidence: float = 0.95) -> dict[str, A
         **{f"failures_{r}": int(reasons.get(r, 0)) for r in REASONS},
         "mean_value_realized": float(frame["value_realized"].mean()) if len(frame) else nan,
         "mean_final_trust": float(frame["final_trust"].mean()) if len(frame) else nan,
+        "mean_governance_cost": _mean(frame, "governance_cost"),
+        "mean_net_value": _mean(frame, "net_value"),
     }
+
+
+def _mean(frame: pd.DataFrame, column: str) -> float:
+    """Mean of a column over the alliances, nan if there are none or the column is absent (outcomes
+    written before the model kept the partners' accounts)."""
+    return float(frame[column].mean()) if len(frame) and column in frame.columns else float("nan")

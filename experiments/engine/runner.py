@@ -57,6 +57,8 @@ METRIC_TYPES: dict[str, pa.DataType] = {
     # failures_<reason> columns are added from sim.REASONS below
     "mean_value_realized": pa.float64(),
     "mean_final_trust": pa.float64(),
+    "mean_governance_cost": pa.float64(),
+    "mean_net_value": pa.float64(),
 }
 ID_COLUMNS = ("run_id", "point_id", "replication")
 
@@ -65,7 +67,10 @@ def _metric_types() -> dict[str, pa.DataType]:
     from sim import REASONS
 
     types = dict(METRIC_TYPES)
-    tail = {k: types.pop(k) for k in ("mean_value_realized", "mean_final_trust")}
+    tail = {
+        k: types.pop(k)
+        for k in ("mean_value_realized", "mean_final_trust", "mean_governance_cost", "mean_net_value")
+    }
     types.update({f"failures_{reason}": pa.int64() for reason in REASONS})
     types.update(tail)
     return types

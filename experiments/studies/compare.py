@@ -65,6 +65,8 @@ METRICS: dict[str, str] = {
     "mean_duration_weeks": "Mean duration of decided alliances (weeks)",
     "mean_value_realized": "Mean value realised per alliance",
     "mean_final_trust": "Mean final organisational trust (0-1)",
+    "mean_governance_cost": "Mean governance cost per alliance (value units, all partners)",
+    "mean_net_value": "Mean net value per alliance (value units, all partners, every cost paid)",
     **{f"failure_rate_{reason}": f"Failure rate: {reason.replace('_', ' ')}" for reason in REASONS},
 }
 #: Metrics that are shares of decided alliances (shown as percentages).
@@ -176,8 +178,12 @@ def per_run_metrics(runs: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(index=pd.MultiIndex.from_frame(runs[["point_id", "replication"]]))
     decided = runs["decided"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for metric in ("success_rate", "mean_duration_weeks", "mean_value_realized", "mean_final_trust"):
-            frame[metric] = runs[metric].to_numpy(dtype=float)
+        for metric in (
+            "success_rate", "mean_duration_weeks", "mean_value_realized", "mean_final_trust",
+            "mean_governance_cost", "mean_net_value",
+        ):  # fmt: skip
+            values = runs[metric] if metric in runs.columns else pd.Series(np.nan, index=runs.index)
+            frame[metric] = values.to_numpy(dtype=float)
         for reason in REASONS:
             rate = runs[f"failures_{reason}"].to_numpy(dtype=float) / decided
             frame[f"failure_rate_{reason}"] = np.where(decided > 0, rate, np.nan)

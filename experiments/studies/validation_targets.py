@@ -268,6 +268,9 @@ def subgroups_in_band(arm: str, low: float, high: float) -> Callable:
 
     def check(runs, outcomes, arms) -> Measured:
         table = mag.subgroup_rates(outcomes[outcomes["point_id"] == arms[arm]])
+        if table.empty:
+            nan = float("nan")
+            return Measured(nan, nan, nan, False, "no subgroup has enough decided alliances to judge")
         worst, best = table.loc[table["success_rate"].idxmin()], table.loc[table["success_rate"].idxmax()]
         ok = bool(((table["success_rate"] >= low) & (table["success_rate"] <= high)).all())
         note = "; ".join(f"{g} {r:.0%}" for g, r in zip(table["group"], table["success_rate"], strict=True))
