@@ -21,6 +21,9 @@ from experiments.engine import sweep as engine
 from experiments.engine.store import SUMMARY, StoreError, read_points, read_table, require_experiment_folder
 from experiments.engine.sweep import (
     SweepInterrupted,
+    check_executor_choice,
+    cluster_executor,
+    describe_executor,
     load_events,
     load_outcomes,
     load_runs,
@@ -41,6 +44,9 @@ from experiments.studies.base import (
 
 __all__ = [
     "SweepInterrupted",
+    "check_executor_choice",
+    "cluster_executor",
+    "describe_executor",
     "load_events",
     "load_outcomes",
     "load_runs",
