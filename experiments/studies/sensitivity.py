@@ -38,24 +38,28 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from SALib.analyze import morris as salib_morris
-from SALib.analyze import sobol as salib_sobol
+from pydantic import Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
+from experiments.analysis.indices import (
+    ANALYSIS_SEED_TAG,  # noqa: F401 (the old module's name)
+    COLUMNS,  # noqa: F401 (the old module's name)
+    CONF_LEVEL,  # noqa: F401 (the old module's name)
+    METHODS,
+    MORRIS_INDICES,  # noqa: F401 (the old module's name)
+    NUM_RESAMPLES,  # noqa: F401 (the old module's name)
+    PAIR_SEPARATOR,  # noqa: F401 (the old module's name)
+    SOBOL_INDICES,  # noqa: F401 (the old module's name)
+    analysis_seed,
+    analyze_indices,
+    morris_table,  # noqa: F401 (the old module's name)
+    per_parameter,
+    sobol_table,  # noqa: F401 (the old module's name)
+)
 from experiments.engine.designs import salib_problem
 from experiments.engine.outputs import write_text_atomic
 from experiments.engine.provenance import environment, now, write_json_atomic
@@ -68,11 +72,13 @@ from experiments.engine.spec import (
     ResolvedExperiment,
     SpecError,
     Strict,
+    read_spec,
     resolve_spec,
+    spec_scenario,
+    validate_spec,
     value_at,
 )
 from experiments.engine.store import StoreError, claim
-from experiments.present.figures.indices import PAIR_SEPARATOR
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -83,12 +89,10 @@ from experiments.studies.base import (
     require_positive,
 )
 from sim import parse_assignment
-from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
 
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
 CLAIM = {"study": "sensitivity", "title": "a sensitivity analysis"}
-METHODS = ("sobol", "morris")
 Method = Literal["sobol", "morris"]
 #: Run metrics (columns of the engine's runs table) a sensitivity analysis can explain.
 METRICS = (
@@ -101,19 +105,9 @@ METRICS = (
 Metric = Literal[
     "success_rate", "mean_duration_weeks", "median_duration_weeks", "mean_value_realized", "mean_final_trust"
 ]
-COLUMNS = ("parameter", "method", "index", "value", "ci")
-#: The indices of each method, in the order indices.csv lists them.
-SOBOL_INDICES = ("S1", "ST", "S2")
-MORRIS_INDICES = ("mu", "mu_star", "sigma")
 
 DEFAULT_SAMPLES = 32
 DEFAULT_REPLICATIONS = 1
-CONF_LEVEL = 0.95
-#: Bootstrap resamples behind SALib's confidence intervals.
-NUM_RESAMPLES = 1000
-#: Mixed into the spec's seed for the bootstrap of the analysis (distinct from the runs' and
-#: the design's seeds).
-ANALYSIS_SEED_TAG = 0x5A11B
 #: indices.csv carries this many significant digits: enough for any index, stable to print.
 CSV_FLOAT_FORMAT = "%.6g"
 #: The printed table shows at most this many interactions (all of them are in indices.csv).
@@ -123,6 +117,7 @@ INDICES_CSV = "indices.csv"
 FIGURE_STEM = "indices"
 MANIFEST = "manifest.json"
 KIND = "sensitivity"
+WHAT, KEYS = "sensitivity spec", "keys (name, scenario, parameters, ...)"
 
 
 class SensitivityError(SpecError):
@@ -233,22 +228,13 @@ def load_sensitivity(
     spec_path = None
     if isinstance(spec, (str, Path)):
         spec_path = Path(spec)
-        data: Any = read_yaml(
-            spec_path, "sensitivity spec", "keys (name, scenario, parameters, ...)", SpecError
-        )
+        parsed = read_spec(spec_path, SensitivitySpec, WHAT, KEYS, error=SensitivityError)
     elif isinstance(spec, SensitivitySpec):
-        data = spec.model_dump(mode="python")
+        parsed = parse_sensitivity(spec.model_dump(mode="python"))
     else:
-        data = dict(spec)
-    parsed = parse_sensitivity(data, source=str(spec_path or ""))
+        parsed = parse_sensitivity(spec)
     parsed = _with_options(parsed, samples, replications)
-    folder = Path(base) if base is not None else (spec_path.parent if spec_path else Path("."))
-    scenario = Path(parsed.scenario)
-    if not scenario.is_absolute():
-        scenario = folder / scenario
-    if not scenario.is_file():
-        where = f"{spec_path}: " if spec_path else ""
-        raise SensitivityError(f"{where}scenario {parsed.scenario} not found (looked for {scenario})")
+    scenario = spec_scenario(spec_path, parsed.scenario, folder=base, error=SensitivityError)
     fixed = {**parsed.overrides, **dict(overrides or {})}
     clash = sorted(set(overrides or {}) & set(parsed.parameters))
     if clash:
@@ -262,12 +248,7 @@ def load_sensitivity(
 
 def parse_sensitivity(data: Mapping[str, Any], source: str = "") -> SensitivitySpec:
     """Validate a sensitivity spec mapping; SensitivityError with one line per problem."""
-    try:
-        return SensitivitySpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SensitivityError(
-            format_validation_error(err, source, root=SensitivitySpec, what="sensitivity spec")
-        ) from None
+    return validate_spec(data, SensitivitySpec, WHAT, source, error=SensitivityError)
 
 
 def _with_options(spec: SensitivitySpec, samples: int | None, replications: int | None) -> SensitivitySpec:
@@ -307,112 +288,6 @@ def method_experiment(
         keep=KeepSpec(outcomes=False, timeseries_every_weeks=0, events=False),
     )
     return resolve_spec(experiment, scenario, scenario_overrides=overrides)
-
-
-# --------------------------------------------------------------------------- the analysis
-
-
-def analysis_seed(seed: int) -> int:
-    """A 32-bit seed for SALib's bootstrap, derived from the spec's seed."""
-    return int(np.random.SeedSequence([seed, ANALYSIS_SEED_TAG]).generate_state(1)[0])
-
-
-def analyze_indices(
-    problem: Mapping[str, Any],
-    design_points: pd.DataFrame,
-    outputs: np.ndarray | Sequence[float],
-    method: str,
-    *,
-    second_order: bool = True,
-    morris_levels: int = 4,
-    seed: int = 0,
-    num_resamples: int = NUM_RESAMPLES,
-) -> pd.DataFrame:
-    """Sobol or Morris indices of `outputs`, one value per row of `design_points`.
-
-    `design_points` is a design as `experiments.engine.designs.sample_design` makes it: `point_id` (the
-    sampler's order, which SALib's analysers rely on) and a `u:<name>` column per parameter of
-    `problem` (its coordinates in problem space, which Morris needs). Rows may come in any order;
-    they are put back in point_id order with their outputs. `second_order` and `morris_levels`
-    must be what the design used. Returns the long table of `COLUMNS`: S1, ST and (with
-    `second_order`) S2 for "a x b" pairs, or mu, mu_star and sigma, each with the half-width of
-    its 95% bootstrap interval in `ci` (NaN where SALib gives none). Raises ValueError for outputs
-    that do not fit the design or are not all finite.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    names = list(problem["names"])
-    values = np.asarray(outputs, dtype=float).ravel()
-    if len(values) != len(design_points):
-        raise ValueError(f"{len(values)} outputs for {len(design_points)} design points")
-    if not np.isfinite(values).all():
-        raise ValueError(f"{int((~np.isfinite(values)).sum())} outputs are not finite numbers")
-    if np.ptp(values) == 0:
-        raise ValueError(
-            f"every output is {values[0]:g}: there is no variance to attribute to the parameters "
-            "(widen their ranges, or choose a metric that varies)"
-        )
-    order = np.argsort(design_points["point_id"].to_numpy(), kind="stable")
-    values = values[order]
-    if method == "sobol":
-        result = salib_sobol.analyze(
-            dict(problem),
-            values,
-            calc_second_order=second_order,
-            num_resamples=num_resamples,
-            conf_level=CONF_LEVEL,
-            print_to_console=False,
-            seed=seed,
-        )
-        return sobol_table(names, result, second_order)
-    missing = [f"u:{name}" for name in names if f"u:{name}" not in design_points.columns]
-    if missing:
-        raise ValueError(f"design_points lacks the problem-space columns {', '.join(missing)}")
-    inputs = design_points[[f"u:{name}" for name in names]].to_numpy(dtype=float)[order]
-    result = salib_morris.analyze(
-        dict(problem),
-        inputs,
-        values,
-        num_resamples=num_resamples,
-        conf_level=CONF_LEVEL,
-        print_to_console=False,
-        num_levels=morris_levels,
-        seed=seed,
-    )
-    return morris_table(names, result)
-
-
-def sobol_table(names: Sequence[str], result: Mapping[str, Any], second_order: bool) -> pd.DataFrame:
-    """SALib's Sobol result as rows of `COLUMNS`: S1 and ST per parameter, S2 per pair."""
-    rows = [
-        (name, "sobol", index, result[index][j], result[f"{index}_conf"][j])
-        for index in ("S1", "ST")
-        for j, name in enumerate(names)
-    ]
-    if second_order:
-        for i, j in combinations(range(len(names)), 2):
-            pair = f"{names[i]}{PAIR_SEPARATOR}{names[j]}"
-            rows.append((pair, "sobol", "S2", result["S2"][i, j], result["S2_conf"][i, j]))
-    return _frame(rows)
-
-
-def morris_table(names: Sequence[str], result: Mapping[str, Any]) -> pd.DataFrame:
-    """SALib's Morris result as rows of `COLUMNS`: mu, mu_star (with its interval) and sigma."""
-    confidence = {"mu_star": result["mu_star_conf"]}
-    nan = np.full(len(names), np.nan)
-    rows = [
-        (name, "morris", index, result[index][j], confidence.get(index, nan)[j])
-        for index in MORRIS_INDICES
-        for j, name in enumerate(names)
-    ]
-    return _frame(rows)
-
-
-def _frame(rows: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    frame["value"] = frame["value"].astype(float)
-    frame["ci"] = frame["ci"].astype(float)
-    return frame
 
 
 def point_means(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
@@ -574,7 +449,7 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
 def indices_table(indices: pd.DataFrame, max_pairs: int = TABLE_MAX_PAIRS) -> str:
     """The indices to read in a terminal: one row per parameter (S1, ST, mu*, sigma with their
     intervals), most influential first, then the largest interactions (S2)."""
-    wide = _per_parameter(indices)
+    wide = per_parameter(indices)
     sort_by = [column for column in ("ST", "mu_star") if column in wide.columns][0]
     wide = wide.sort_values(sort_by, ascending=False, kind="stable")
     table = pd.DataFrame({"parameter": wide.index})
@@ -596,14 +471,6 @@ def indices_table(indices: pd.DataFrame, max_pairs: int = TABLE_MAX_PAIRS) -> st
         )
         lines.append(left_aligned(listed))
     return "\n".join(lines)
-
-
-def _per_parameter(indices: pd.DataFrame) -> pd.DataFrame:
-    single = indices[indices["index"] != "S2"]
-    order = list(dict.fromkeys(single["parameter"]))
-    wide = single.pivot(index="parameter", columns="index", values="value").reindex(order)
-    ci = single.pivot(index="parameter", columns="index", values="ci").reindex(order).add_suffix("_ci")
-    return wide.join(ci)
 
 
 def _with_ci(value: float, ci: float) -> str:

@@ -38,11 +38,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
-from experiments.analysis.stats import wilson_interval
+from experiments.analysis.regret import STRESS_COLUMNS, rank_designs, regret, stress_table  # noqa: F401
 from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import LevelValue, SpecError, Strict
+from experiments.engine.spec import (
+    LevelValue,
+    SpecError,
+    Strict,
+    read_spec,
+    single_values,
+    spec_scenario,
+    validate_spec,
+)
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -53,7 +61,7 @@ from experiments.studies.base import (
     require_positive,
 )
 from sim import Scenario, ScenarioError, build_scenario
-from sim.scenario import format_validation_error, read_yaml
+from sim.scenario import read_yaml
 from sim.schema import SafeName
 
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
@@ -62,22 +70,11 @@ STRESS_CSV = "stress.csv"
 RANKING_CSV = "ranking.csv"
 FIGURE_STEM = "stress"
 SPEC_FILE = "stress_spec.yaml"
-STRESS_COLUMNS = ("design", "scenario", "success_rate", "ci_low", "ci_high", "regret")
 #: Top-level scenario sections a lever or condition may not change (they do not change the simulation).
 NOT_LEVERS = ("name", "description", "output")
 
 Overrides = dict[StrictStr, LevelValue]
-
-
-def single_values(overrides: Any) -> Any:
-    """`overrides` if each of its values is one number, true/false or a word; ValueError otherwise
-    (a pydantic before-validator, so that the message names the path rather than four types)."""
-    if isinstance(overrides, Mapping):
-        for path, value in overrides.items():
-            if isinstance(value, (Mapping, list, tuple)) or value is None:
-                shown = "nothing" if value is None else f"a {type(value).__name__}"
-                raise ValueError(f"{path} must be one value (a number, true/false or a word), got {shown}")
-    return overrides
+WHAT, KEYS = "stress spec", "keys (name, scenario, designs, scenarios, ...)"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -182,22 +179,13 @@ def arm_name(design: str, scenario: str) -> str:
 def load_stress_spec(path: str | Path) -> StressTest:
     """Read and check the stress spec at `path`; SpecError naming the problem otherwise."""
     path = Path(path)
-    data = read_yaml(path, "stress spec", "keys (name, scenario, designs, scenarios, ...)", SpecError)
-    spec = parse_stress_spec(data, source=str(path))
-    base_path = Path(spec.scenario)
-    if not base_path.is_absolute():
-        base_path = path.parent / base_path
-    if not base_path.is_file():
-        raise SpecError(f"{path}: scenario {spec.scenario} not found (looked for {base_path})")
-    return resolve_stress_spec(spec, base_path, spec_path=path)
+    spec = read_spec(path, StressSpec, WHAT, KEYS)
+    return resolve_stress_spec(spec, spec_scenario(path, spec.scenario), spec_path=path)
 
 
 def parse_stress_spec(data: Mapping[str, Any], source: str = "") -> StressSpec:
     """Validate a stress spec mapping; SpecError with one line per problem."""
-    try:
-        return StressSpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SpecError(format_validation_error(err, source, root=StressSpec, what="stress spec")) from None
+    return validate_spec(data, StressSpec, WHAT, source)
 
 
 def resolve_stress_spec(
@@ -262,67 +250,6 @@ def _check_bundle(label: str, base: Scenario, overrides: Mapping[str, Any]) -> N
         build_scenario(base, overrides, source=label)
     except ScenarioError as exc:
         raise SpecError(f"{label}: {str(exc).removeprefix('--set ')}") from None
-
-
-# --------------------------------------------------------------------------- the tables
-
-
-def regret(table: pd.DataFrame) -> pd.Series:
-    """Per row of `table` (design, scenario, success_rate): the best success rate among the designs in
-    the same scenario minus this row's. Zero for the best design of each scenario, never negative."""
-    best = table.groupby("scenario", sort=False)["success_rate"].transform("max")
-    return (best - table["success_rate"]).rename("regret")
-
-
-def stress_table(runs: pd.DataFrame, cells: Sequence[tuple[str, str]]) -> pd.DataFrame:
-    """The stress table from an arms experiment's runs: one row per (design, scenario) = point i of
-    `cells`, with successes / decided pooled over the point's successful runs, its Wilson interval,
-    and the regret."""
-    ok = runs[runs["status"] == "ok"]
-    counts = ok.groupby("point_id")[["successes", "decided"]].sum()
-    rows = []
-    for point, (design, scenario) in enumerate(cells):
-        successes = int(counts["successes"].get(point, 0))
-        decided = int(counts["decided"].get(point, 0))
-        low, high = wilson_interval(successes, decided)
-        rate = successes / decided if decided else float("nan")
-        rows.append(
-            {"design": design, "scenario": scenario, "success_rate": rate, "ci_low": low, "ci_high": high}
-        )
-    table = pd.DataFrame(rows)
-    table["regret"] = regret(table)
-    return table[list(STRESS_COLUMNS)]
-
-
-def rank_designs(table: pd.DataFrame) -> pd.DataFrame:
-    """Designs ranked by worst case and by mean regret, from a stress table (see `stress_table`).
-
-    One row per design: worst_case (its lowest success rate over the scenarios), worst_scenario
-    (where that is), mean_success_rate, mean_regret and max_regret over the scenarios, and the two
-    ranks: rank_worst_case (1 = the highest worst case, the max-min choice) and rank_mean_regret
-    (1 = the lowest mean regret). Ties share the better rank. Sorted by rank_worst_case, then
-    rank_mean_regret, then name.
-    """
-    if "regret" not in table.columns:
-        table = table.assign(regret=regret(table))
-    rows = []
-    for design, group in table.groupby("design", sort=False):
-        worst = group.loc[group["success_rate"].idxmin()]
-        rows.append(
-            {
-                "design": design,
-                "worst_case": float(worst["success_rate"]),
-                "worst_scenario": worst["scenario"],
-                "mean_success_rate": float(group["success_rate"].mean()),
-                "mean_regret": float(group["regret"].mean()),
-                "max_regret": float(group["regret"].max()),
-            }
-        )
-    ranking = pd.DataFrame(rows)
-    ranking["rank_worst_case"] = ranking["worst_case"].rank(ascending=False, method="min").astype(np.int64)
-    ranking["rank_mean_regret"] = ranking["mean_regret"].rank(ascending=True, method="min").astype(np.int64)
-    ranking = ranking.sort_values(["rank_worst_case", "rank_mean_regret", "design"], kind="stable")
-    return ranking.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- running
