@@ -79,7 +79,9 @@ def add_report_command(subparsers: Subparsers) -> None:
         "stress, discover, sensitivity, validate): a plain-language reading of the result, the headline "
         "table, the figures and what was run (scenario, factors, seeds, versions, commit). The page "
         "embeds its figures and needs no network or server: open it in any browser.",
-        epilog="The kind is told from the files in DIR. The same folder always gives the same page. "
+        epilog="The kind is the study DIR's manifest.json records (for a folder written before manifests "
+        "recorded it: told from its files). The figures are drawn from DIR's data (a sweep's are redrawn "
+        "when older than its runs). The same folder always gives the same page. "
         "See docs/how-to/make-a-report.md.",
     )
     parser.add_argument("folder", metavar="DIR", type=Path, help="a result folder written by alliance-sim")

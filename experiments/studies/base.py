@@ -117,7 +117,6 @@ def prepare_out_dir(folder: Path) -> Path:
     return folder
 
 
-
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     """`--workers N`, as every command that runs the engine declares it."""
     parser.add_argument(

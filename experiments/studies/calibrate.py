@@ -255,9 +255,7 @@ def calibrate(
         tic = time.perf_counter()
         where = folder / "evaluations" / _candidate_name(values)
         experiment = experiment_at(calibration, values)
-        runs = run_sweep(
-            experiment, where, progress=progress, executor=executor, command=command, **CLAIM
-        )
+        runs = run_sweep(experiment, where, progress=progress, executor=executor, command=command, **CLAIM)
         outcomes = load_outcomes(where, OUTCOME_COLUMNS)
         row = {"evaluation": len(rows) + 1, **values, **measure(runs, outcomes)}
         row["objective"], row["accepted"] = objective(row)

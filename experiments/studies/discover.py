@@ -64,6 +64,8 @@ from experiments.engine.spec import (
     single_values,
     spec_scenario,
 )
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.dimensions import (
     PER_YEAR,  # noqa: F401 (the old module's name)
     PERCENT_WORDS,  # noqa: F401 (the old module's name)
@@ -504,10 +506,47 @@ def discover_command(args: argparse.Namespace) -> int:
     return True
 
 
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A scenario discovery: the boxes of conditions where the design fails, as rules."""
+    boxes = page.read_csv(folder, BOXES_CSV, BOX_COLUMNS)
+    section = page.Section("discover", f"Scenario discovery {(manifest or {}).get('name', folder.name)}")
+    table = pd.DataFrame(
+        {
+            "box": boxes["box"].map(str),
+            "rule": boxes["rule"].map(str),
+            "coverage": boxes["coverage"].map(fmt.percent),
+            "density": boxes["density"].map(fmt.percent),
+            "conditions restricted": boxes["n_restricted"].map(str),
+        }
+    )
+    note = (
+        "coverage: share of all failing samples inside the box; density: share of the samples "
+        "inside it that fail"
+    )
+    section.tables.append(page.Table("Boxes of conditions where the design fails (PRIM)", table, note))
+    if boxes.empty:
+        section.reading.append("PRIM found no box of conditions in which the design clearly fails.")
+    else:
+        first = boxes.iloc[0]
+        section.reading.append(
+            f"PRIM found {len(boxes)} box{'es' if len(boxes) > 1 else ''} of conditions where the design "
+            f"fails. Box 1 ({first['rule']}) holds {fmt.percent(first['coverage'])} of the failing "
+            f"samples, and {fmt.percent(first['density'])} of the samples inside it fail."
+        )
+    section.details += page.text_details(folder, [REPORT_MD, SPEC_FILE])
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Scenario discovery",
     arguments=add_discover_command,
     run=discover_command,
+    section=report_section,
+    tables={BOXES_CSV: BOX_COLUMNS},
 )

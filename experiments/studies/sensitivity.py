@@ -79,7 +79,9 @@ from experiments.engine.spec import (
     value_at,
 )
 from experiments.engine.store import StoreError, claim
-from experiments.present.text import left_aligned
+from experiments.present import page
+from experiments.present import text as fmt
+from experiments.present.text import indices_text
 from experiments.studies.base import (
     RESULTS_DIR,
     Study,
@@ -447,36 +449,8 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
 
 
 def indices_table(indices: pd.DataFrame, max_pairs: int = TABLE_MAX_PAIRS) -> str:
-    """The indices to read in a terminal: one row per parameter (S1, ST, mu*, sigma with their
-    intervals), most influential first, then the largest interactions (S2)."""
-    wide = per_parameter(indices)
-    sort_by = [column for column in ("ST", "mu_star") if column in wide.columns][0]
-    wide = wide.sort_values(sort_by, ascending=False, kind="stable")
-    table = pd.DataFrame({"parameter": wide.index})
-    shown = {"S1": "S1", "ST": "ST", "mu_star": "mu*", "mu": "mu", "sigma": "sigma"}
-    for index, label in shown.items():
-        if index in wide.columns:
-            table[label] = [_with_ci(v, c) for v, c in zip(wide[index], wide[f"{index}_ci"])]
-    lines = [left_aligned(table)]
-    pairs = indices[indices["index"] == "S2"].sort_values("value", ascending=False, kind="stable")
-    if not pairs.empty:
-        top = pairs.head(max_pairs)
-        lines.append("")
-        lines.append(f"Interactions (Sobol S2, largest {len(top)} of {len(pairs)}; * interval above zero):")
-        listed = pd.DataFrame(
-            {
-                "pair": top["parameter"],
-                "S2": [_with_ci(v, c) + (" *" if v - c > 0 else "") for v, c in zip(top["value"], top["ci"])],
-            }
-        )
-        lines.append(left_aligned(listed))
-    return "\n".join(lines)
-
-
-def _with_ci(value: float, ci: float) -> str:
-    if np.isnan(ci):
-        return f"{value:.3f}"
-    return f"{value:.3f} ± {ci:.3f}"
+    """The indices to read in a terminal (see `experiments.present.text.indices_text`)."""
+    return indices_text(indices, max_pairs)
 
 
 def study_heading(study: SensitivityStudy) -> str:
@@ -568,10 +542,58 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     return True
 
 
+# --------------------------------------------------------------------------- report section
+
+
+def _plus_minus(value: Any, half_width: Any) -> str:
+    """'0.62 ± 0.1', or just the value when the index has no interval (Morris's mu)."""
+    shown = fmt.number(value)
+    return shown if fmt.missing(half_width) else f"{shown} ± {fmt.number(half_width)}"
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A sensitivity analysis: indices per parameter with their intervals, the most influential first."""
+    indices = page.read_csv(folder, INDICES_CSV, COLUMNS)
+    section = page.Section("sensitivity", f"Sensitivity analysis {(manifest or {}).get('name', folder.name)}")
+    single = indices[indices["index"] != "S2"]
+    for method, group in single.groupby("method", sort=False):  # in the file's order: Sobol first
+        wide = per_parameter(group).sort_index()
+        order = [c for c in ("ST", "mu_star", "S1", "mu", "sigma") if c in wide.columns]
+        wide = wide.sort_values(order[0], ascending=False, kind="stable")
+        table = pd.DataFrame({"parameter": wide.index.map(str)})
+        for index in order:
+            table[index] = [_plus_minus(v, c) for v, c in zip(wide[index], wide[f"{index}_ci"])]
+        section.tables.append(
+            page.Table(f"{method}: indices (value ± half-width of the 95% interval)", table)
+        )
+        top, lead = wide.index[0], order[0]
+        then = (
+            f", then {wide.index[1]} ({lead} = {fmt.number(wide.loc[wide.index[1], lead])})."
+            if len(wide) > 1
+            else "."
+        )
+        section.reading.append(
+            f"{method.capitalize()}: the most influential parameter is {top} ({lead} = "
+            f"{_plus_minus(wide.loc[top, lead], wide.loc[top, f'{lead}_ci'])}){then}"
+        )
+    pairs = indices[indices["index"] == "S2"].sort_values(
+        ["value", "parameter"], ascending=[False, True], kind="stable"
+    )
+    if not pairs.empty:
+        top_pairs = pairs.head(TABLE_MAX_PAIRS)
+        shown = [f"{fmt.number(v)} ± {fmt.number(c)}" for v, c in zip(top_pairs["value"], top_pairs["ci"])]
+        table = pd.DataFrame({"pair": top_pairs["parameter"].map(str), "S2": shown})
+        section.tables.append(page.Table("Largest interactions (Sobol S2)", table))
+    section.figures += page.folder_figures(folder)
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Sensitivity analysis",
     arguments=add_sensitivity_command,
     run=sensitivity_command,
+    section=report_section,
+    tables={INDICES_CSV: COLUMNS},
 )

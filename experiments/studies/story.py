@@ -35,6 +35,8 @@ import pandas as pd
 
 from experiments.engine.spec import SpecError, as_scenario
 from experiments.engine.store import claim
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
@@ -548,10 +550,44 @@ def story_command(args: argparse.Namespace) -> int:
     return True
 
 
+# --------------------------------------------------------------------------- report section
+
+#: At most this many rows of a story's timeline are shown in its report (all are in story.csv).
+STORY_MAX_ROWS = 80
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A story: the aligned timeline of one alliance in two worlds (the first rows), and the figure."""
+    timeline = page.read_csv(folder, STORY_CSV)
+    section = page.Section("story", "Story of one alliance in two worlds")
+    head = timeline.head(STORY_MAX_ROWS)
+    shown = head.astype(object).where(head.notna(), "")
+    note = (
+        f"first {STORY_MAX_ROWS} of {len(timeline)} rows; all are in {STORY_CSV}"
+        if len(timeline) > STORY_MAX_ROWS
+        else ""
+    )
+    section.tables.append(page.Table("Aligned timeline", shown.map(str), note))
+    if "week" in timeline.columns and not timeline.empty:
+        section.reading.append(
+            f"The timeline has {len(timeline)} rows, from week {fmt.number(timeline['week'].min())} "
+            f"to week {fmt.number(timeline['week'].max())}."
+        )
+    parting = (manifest or {}).get("parting_week", "absent")
+    if parting is None:
+        section.reading.append("The two worlds never part: the alliance lives the same life in both.")
+    elif parting != "absent":
+        section.reading.append(f"The two worlds part in week {parting}.")
+    section.figures += page.folder_figures(folder)
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Story of one alliance",
     arguments=add_story_command,
     run=story_command,
+    section=report_section,
+    tables={STORY_CSV: TIMELINE_COLUMNS},
 )

@@ -40,7 +40,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
-from experiments.analysis.regret import STRESS_COLUMNS, rank_designs, regret, stress_table  # noqa: F401
+from experiments.analysis.regret import (  # noqa: F401 (the old module's names)
+    STRESS_COLUMNS,
+    rank_designs,
+    regret,
+    stress_table,
+    worst_case_ranking,
+)
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import (
     LevelValue,
@@ -51,6 +57,8 @@ from experiments.engine.spec import (
     spec_scenario,
     validate_spec,
 )
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -418,10 +426,66 @@ def stress_command(args: argparse.Namespace) -> int:
     return True
 
 
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A stress test: designs by scenarios with intervals, the max-min design and the regret."""
+    frame = page.read_csv(folder, STRESS_CSV, STRESS_COLUMNS)
+    section = page.Section("stress", f"Stress test {(manifest or {}).get('name', folder.name)}")
+    designs = list(dict.fromkeys(frame["design"]))
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    cells = {(r.design, r.scenario): r for r in frame.itertuples(index=False)}
+    matrix = pd.DataFrame({"design": designs})
+    for scenario in scenarios:
+        matrix[scenario] = [
+            fmt.percent_interval(
+                cells[(d, scenario)].success_rate, cells[(d, scenario)].ci_low, cells[(d, scenario)].ci_high
+            )
+            if (d, scenario) in cells
+            else "n/a"
+            for d in designs
+        ]
+    section.tables.append(page.Table("Success rate (95% Wilson interval), design by stress scenario", matrix))
+    ranking = worst_case_ranking(frame)
+    table = pd.DataFrame(
+        {
+            "design": ranking["design"],
+            "worst case": ranking["worst_case"].map(fmt.percent),
+            "in": ranking["worst_scenario"],
+            "mean regret": ranking["mean_regret"].map(fmt.shortfall),
+        }
+    )
+    note = "regret: the shortfall against the best design in the same scenario"
+    section.tables.append(page.Table("Designs by worst case and regret", table, note))
+    if not ranking.empty:
+        top = ranking.iloc[0]
+        calm = ranking.sort_values(["mean_regret", "design"], kind="stable").iloc[0]
+        section.reading.append(
+            f"The design that holds up best in its worst case is {top['design']}: its lowest success rate, "
+            f"in {top['worst_scenario']}, is {fmt.percent(top['worst_case'])}."
+        )
+        if calm["mean_regret"] == 0:
+            section.reading.append(
+                f"{calm['design']} is the best design in every one of the {len(scenarios)} scenarios."
+            )
+        else:
+            section.reading.append(
+                f"The design with the smallest mean regret over the {len(scenarios)} scenarios is "
+                f"{calm['design']} ({fmt.shortfall(calm['mean_regret'])} below the best design of each "
+                "scenario, on average)."
+            )
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    section.details += page.text_details(folder, [SPEC_FILE])
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Stress test",
     arguments=add_stress_command,
     run=stress_command,
+    section=report_section,
+    tables={STRESS_CSV: STRESS_COLUMNS},
 )

@@ -38,6 +38,7 @@ from experiments.analysis.patterns import (
 )
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import ResolvedExperiment
+from experiments.present import page
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -230,6 +231,8 @@ def evaluate(runs: pd.DataFrame, outcomes: pd.DataFrame, arms: Mapping[str, int]
 
 
 REPORT_CSV = "validation.csv"
+#: The columns of validation.csv a report needs (`evaluate` writes them, and the source).
+REPORT_COLUMNS = ("target", "expected", "band", "measured", "ci_low", "ci_high", "unit", "passed", "note")
 REPORT_MD = "validation.md"
 
 
@@ -410,10 +413,30 @@ def validate_command(args: argparse.Namespace) -> int:
     return bool(passed == len(report))
 
 
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A validation: every target with its band, what was measured and whether it passed."""
+    report = page.read_csv(folder, REPORT_CSV, REPORT_COLUMNS)
+    section = page.Section("validate", "Validation against published outcomes")
+    passed = report["passed"].map(page.is_true)
+    table = report_table(report.assign(passed=passed)).map(str)
+    section.tables.append(page.Table("Validation targets", table))
+    section.reading.append(f"{int(passed.sum())} of {len(report)} targets pass.")
+    failing = report.loc[~passed, "target"].tolist()
+    if failing:
+        section.reading.append("Failing: " + "; ".join(map(str, failing)) + ".")
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Validation",
     arguments=add_validate_command,
     run=validate_command,
+    section=report_section,
+    tables={REPORT_CSV: REPORT_COLUMNS},
 )
