@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from experiments.studies.base import PROG, CliError, Subparsers, checked_seed
+from experiments.studies.base import PROG, CliError, Subparsers, add_set_argument, checked_seed
 from sim import Scenario, load_scenario, parse_assignment
 from sim.scenario import build_scenario
 
@@ -92,13 +92,9 @@ def add_dashboard_command(subparsers: Subparsers) -> None:
         help="scenario YAML file the sliders start from, e.g. configs/baseline.yaml (default: the "
         "baseline defaults)",
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one scenario value by its dotted path, e.g. --set formation.n_alliances=100; "
+    add_set_argument(
+        parser,
+        "override one scenario value by its dotted path, e.g. --set formation.n_alliances=100; "
         "VALUE is read as YAML; repeatable",
     )
     parser.add_argument(

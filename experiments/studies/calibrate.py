@@ -67,6 +67,8 @@ from experiments.studies.base import (
     Study,
     Subparsers,
     add_workers_argument,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim.schema import SafeName
@@ -403,7 +405,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     require_positive(args, "workers", "max_evaluations")
     calibration = load_calibration(args.spec)
-    folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
+    folder = out_folder(args, f"calibration-{calibration.spec.name}")
     report = calibrate(
         calibration,
         folder,
@@ -413,7 +415,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         command=args.command_line,
     )
     print(describe(report))
-    print(f"Written: {folder / RESULT_JSON}")
+    print_written([folder / RESULT_JSON])
     return bool(report["accepted"])
 
 

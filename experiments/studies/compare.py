@@ -42,7 +42,8 @@ from experiments.studies.base import (
     Subparsers,
     add_scenario_arguments,
     add_workers_argument,
-    default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim import OUTCOMES, REASONS, Scenario, build_scenario, load_scenario, parse_assignment
@@ -389,7 +390,7 @@ def compare_command(args: argparse.Namespace) -> int:
     changes = dict(parse_assignment(text) for text in args.assignments)
     base = load_scenario(args.scenario)
     check_changes(base, changes)
-    folder = args.out or default_out_dir(default_folder_name(base, changes))
+    folder = out_folder(args, default_folder_name(base, changes))
     table = compare(
         base,
         changes,
@@ -408,7 +409,7 @@ def compare_command(args: argparse.Namespace) -> int:
         print(left_aligned(table_text(table)))
         print(flips_text(table.attrs["flips"], args.replications))
         written = [COMPARISON_CSV, FLIPS_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
 
 

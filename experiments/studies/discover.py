@@ -81,6 +81,8 @@ from experiments.studies.base import (
     Subparsers,
     add_workers_argument,
     default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim.schema import SafeName, Scenario
@@ -486,7 +488,7 @@ def discover_command(args: argparse.Namespace) -> int:
     """`alliance-sim discover`: run (or resume) the samples, print the failure boxes."""
     require_positive(args, "samples", "replications", "workers")
     found = load_discovery_spec(args.spec, samples=args.samples, replications=args.replications)
-    folder = args.out or default_out_dir(found.spec.name)
+    folder = out_folder(args, found.spec.name)
     boxes = discover(
         found, out=folder, workers=args.workers, progress=not args.quiet, command=args.command_line
     )
@@ -502,7 +504,7 @@ def discover_command(args: argparse.Namespace) -> int:
         for row in boxes.itertuples():
             print(f"  box {row.box}: {row.rule} (covers {row.coverage:.0%} of all failures)")
         written = [BOXES_CSV, SAMPLES_CSV, REPORT_MD, f"{BOX_FIGURE}.png", f"{TRAJECTORY_FIGURE}.png"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
 
 

@@ -23,7 +23,7 @@ from experiments.studies.base import (
     Subparsers,
     add_scenario_arguments,
     checked_seed,
-    default_out_dir,
+    out_folder,
     prepare_out_dir,
     scenario_from_args,
 )
@@ -69,7 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
     """`alliance-sim run`: run the scenario once, write its result folder, print the summary."""
     seed = checked_seed(args.seed)
     scenario = scenario_from_args(args)
-    folder = args.out or default_out_dir(scenario.name)
+    folder = out_folder(args, scenario.name)
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} is an existing file, not a folder")
     claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched

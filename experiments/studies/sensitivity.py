@@ -86,8 +86,11 @@ from experiments.studies.base import (
     RESULTS_DIR,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
+    out_folder,
     prepare_out_dir,
+    print_written,
     require_positive,
 )
 from sim import parse_assignment
@@ -504,13 +507,9 @@ def add_sensitivity_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/sensitivity-<name>)"
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a base-scenario value by its dotted path at every design point, e.g. "
+    add_set_argument(
+        parser,
+        "override a base-scenario value by its dotted path at every design point, e.g. "
         "--set formation.n_alliances=100; repeatable; not a parameter of the analysis",
     )
     parser.add_argument("--no-figures", action="store_true", help="write indices.csv only")
@@ -525,7 +524,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     study = load_sensitivity(
         args.spec, samples=args.samples, replications=args.replications, overrides=overrides
     )
-    folder = prepare_out_dir(args.out or RESULTS_DIR / f"sensitivity-{study.spec.name}")
+    folder = prepare_out_dir(out_folder(args, f"sensitivity-{study.spec.name}"))
     indices = sensitivity(
         study,
         folder,
@@ -537,8 +536,8 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(study_heading(study))
         print(indices_table(indices))
-        figures = "" if args.no_figures else f", {folder / FIGURE_STEM}.png and .svg"
-        print(f"Written: {folder / INDICES_CSV}{figures}")
+        figures = [] if args.no_figures else [f"{folder / FIGURE_STEM}.png and .svg"]
+        print_written([folder / INDICES_CSV, *figures])
     return True
 
 

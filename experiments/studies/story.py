@@ -43,8 +43,9 @@ from experiments.studies.base import (
     Study,
     Subparsers,
     checked_seed,
-    default_out_dir,
+    out_folder,
     prepare_out_dir,
+    print_written,
 )
 from experiments.studies.compare import add_change_arguments, check_changes, describe_changes
 from sim import AllianceModel, Scenario, build_scenario, load_scenario, parse_assignment
@@ -536,7 +537,7 @@ def story_command(args: argparse.Namespace) -> int:
     changes = dict(parse_assignment(text) for text in args.assignments)
     base = load_scenario(args.scenario)
     check_changes(base, changes)
-    folder = args.out or default_out_dir(f"story-{base.name}")
+    folder = out_folder(args, f"story-{base.name}")
     tale = story(base, changes, alliance=args.alliance, pick=args.pick, seed=seed)
     claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
     prepare_out_dir(folder)
@@ -546,7 +547,7 @@ def story_command(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the story to {exc.filename or folder}: {exc.strerror or exc}") from None
     if not args.quiet:
         print(format_story(tale))
-        print(f"Written in {folder}: {', '.join(path.name for path in written)}")
+        print_written([path.name for path in written], folder)
     return True
 
 

@@ -66,6 +66,8 @@ from experiments.studies.base import (
     Subparsers,
     add_workers_argument,
     default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim import Scenario, ScenarioError, build_scenario
@@ -405,7 +407,7 @@ def stress_command(args: argparse.Namespace) -> int:
     """`alliance-sim stress`: run (or resume) the stress test, print the table and the ranking."""
     require_positive(args, "workers", "replications")
     test = load_stress_spec(args.spec)
-    folder = args.out or default_out_dir(test.spec.name)
+    folder = out_folder(args, test.spec.name)
     table = stress_test(
         test,
         replications=args.replications,
@@ -422,7 +424,7 @@ def stress_command(args: argparse.Namespace) -> int:
         print("Designs ranked by worst case (max-min) and by mean regret:")
         print(left_aligned(ranking_text(rank_designs(table))))
         written = [STRESS_CSV, RANKING_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
 
 

@@ -47,9 +47,11 @@ from experiments.studies.base import (
     CliError,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
     assignments,
-    default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 
@@ -253,13 +255,9 @@ def add_sweep_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--replications", type=int, metavar="R", help="replications per design point (default: the spec's)"
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a base-scenario value by its dotted path for every design point, e.g. "
+    add_set_argument(
+        parser,
+        "override a base-scenario value by its dotted path for every design point, e.g. "
         "--set formation.n_alliances=100; repeatable; not a factor of the experiment",
     )
     parser.add_argument("--retry-failed", action="store_true", help="rerun the runs recorded as failed")
@@ -281,7 +279,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     require_positive(args, "replications")
     overrides = assignments(args)
     experiment = load_spec(args.spec, replications=args.replications, scenario_overrides=overrides)
-    folder = args.out or default_out_dir(experiment.spec.name)
+    folder = out_folder(args, experiment.spec.name)
     try:
         runs = run_sweep(
             experiment,
@@ -328,13 +326,10 @@ def add_summarize_command(subparsers: Subparsers) -> None:
 
 
 def summarize_command(args: argparse.Namespace) -> int:
-
+    """`alliance-sim summarize`: write summary.csv and the figures, print the table."""
     summarize(args.folder, figures=not args.no_figures)
     print(summary_table(args.folder))
-    print(
-        f"Written: {args.folder / 'summary.csv'}"
-        + ("" if args.no_figures else f", {args.folder / 'figures'}/")
-    )
+    print_written([args.folder / SUMMARY, *([] if args.no_figures else [f"{args.folder / FIGURES}/"])])
     return True
 
 

@@ -45,7 +45,10 @@ from experiments.studies.base import (
     CliError,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim import parse_assignment
@@ -368,13 +371,9 @@ def add_validate_command(subparsers: Subparsers) -> None:
         help="the baseline scenario to validate (default: configs/baseline.yaml)",
     )
     add_workers_argument(parser)
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a baseline value by its dotted path in every arm, e.g. "
+    add_set_argument(
+        parser,
+        "override a baseline value by its dotted path in every arm, e.g. "
         "--set coefficients.reviews.satisfaction_threshold=0.9; repeatable",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -393,7 +392,7 @@ def validate_command(args: argparse.Namespace) -> int:
     if args.scenario is not None and not args.scenario.is_file():
         raise CliError(f"--scenario {args.scenario}: no such file")
     overrides = dict(parse_assignment(text) for text in args.assignments)
-    folder = args.out or RESULTS_DIR / "validation"
+    folder = out_folder(args, "validation")
     report = validate(
         folder,
         base=args.scenario,
@@ -409,7 +408,7 @@ def validate_command(args: argparse.Namespace) -> int:
             print(f"  {row['target']}: {row['note']}")
     passed = int(report["passed"].sum())
     print(f"{passed} of {len(report)} targets pass ({args.replications} replications per arm).")
-    print(f"Written: {folder / REPORT_CSV}, {folder / REPORT_MD}")
+    print_written([folder / REPORT_CSV, folder / REPORT_MD])
     return bool(passed == len(report))
 
 
