@@ -69,9 +69,9 @@ def points_range(difference: Any, low: Any, high: Any, unit: str = "pts") -> str
     return f"{signed_points(difference, unit)} ({100 * float(low):+.1f} to {100 * float(high):+.1f})"
 
 
-def shortfall(difference: Any) -> str:
-    """A non-negative gap between two shares in percentage points, unsigned: '4.2 points'."""
-    return "n/a" if missing(difference) else f"{100 * float(difference):.1f} points"
+def shortfall(difference: Any, unit: str = "points") -> str:
+    """A non-negative gap between two shares in percentage points, unsigned: '4.2 points' ('4.2 pts')."""
+    return "n/a" if missing(difference) else f"{100 * float(difference):.1f} {unit}"
 
 
 def number(value: Any) -> str:

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
@@ -351,19 +350,17 @@ def ranking_text(ranking: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "design": ranking["design"],
-            "worst case": [f"{v:.1%}" for v in ranking["worst_case"]],
+            "worst case": ranking["worst_case"].map(fmt.percent),
             "in": ranking["worst_scenario"],
             "rank (max-min)": ranking["rank_worst_case"],
-            "mean regret": [f"{100 * v:.1f} pts" for v in ranking["mean_regret"]],
+            "mean regret": [fmt.shortfall(v, "pts") for v in ranking["mean_regret"]],
             "rank (regret)": ranking["rank_mean_regret"],
         }
     )
 
 
 def _rate_text(rate: float, low: float, high: float) -> str:
-    if np.isnan(rate):
-        return "n/a"
-    return f"{rate:.1%} ({low:.1%}-{high:.1%})"
+    return fmt.percent_range(rate, low, high, sep="-")
 
 
 # --------------------------------------------------------------------------- command line

@@ -39,6 +39,7 @@ from experiments.analysis.patterns import (
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import ResolvedExperiment
 from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -296,10 +297,10 @@ def format_measured(row: Mapping[str, Any]) -> str:
     """The measured value of a report row with its interval, as it reads in a table."""
     value, low, high = row["measured"], row["ci_low"], row["ci_high"]
     if row["unit"] == "rate":
-        return f"{value:.1%} ({low:.1%} to {high:.1%})"
+        return fmt.percent_interval(value, low, high)
     if row["unit"] == "hazard":
         return f"peak {value:.3f} per half year (first {low:.3f}, last {high:.3f})"
-    return f"{100 * value:+.1f} pts ({100 * low:+.1f} to {100 * high:+.1f})"
+    return fmt.points_range(value, low, high)
 
 
 def report_table(report: pd.DataFrame) -> pd.DataFrame:
