@@ -419,6 +419,18 @@ def claim(
     return found
 
 
+def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write the manifest of a folder claimed with `claim` (atomically); it must name its study.
+
+    The manifest of a study that keeps its own record beside (or instead of) an engine folder's:
+    a story, a sensitivity analysis. OSError if it cannot be written."""
+    if not manifest.get("study") or not manifest.get("title"):
+        raise ValueError("a manifest names the study that claimed its folder (study and title)")
+    path = Path(folder) / MANIFEST
+    write_json_atomic(path, manifest)
+    return path
+
+
 def _read_record(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None

@@ -62,7 +62,7 @@ from experiments.analysis.indices import (
 )
 from experiments.engine.designs import salib_problem
 from experiments.engine.outputs import write_text_atomic
-from experiments.engine.provenance import environment, now, write_json_atomic
+from experiments.engine.provenance import environment, now
 from experiments.engine.spec import (
     DesignSpec,
     ExperimentSpec,
@@ -78,7 +78,7 @@ from experiments.engine.spec import (
     validate_spec,
     value_at,
 )
-from experiments.engine.store import StoreError, claim
+from experiments.engine.store import StoreError, claim, write_manifest
 from experiments.present import page
 from experiments.present import text as fmt
 from experiments.present.text import indices_text
@@ -396,7 +396,7 @@ def sensitivity(
         written += [path.name for path in save_figure(figure, folder / FIGURE_STEM)]
     manifest["finished"] = now()
     manifest["files"] = written
-    write_json_atomic(folder / MANIFEST, manifest)
+    write_manifest(folder, manifest)
     return indices
 
 
@@ -442,7 +442,7 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
     manifest["invocations"].append({"command": command, "started": manifest["started"], **environment()})
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / MANIFEST, manifest)
+        write_manifest(folder, manifest)
     except OSError as exc:
         raise StoreError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     return manifest

@@ -465,7 +465,8 @@ def write_story(tale: Story, folder: str | Path, command: Sequence[str] | None =
     """story.csv (the aligned timeline), story.png and story.svg, and manifest.json (provenance
     of the baseline scenario, the changes, the alliance and the endings) in `folder`."""
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.provenance import provenance, write_json_atomic
+    from experiments.engine.provenance import provenance
+    from experiments.engine.store import write_manifest
     from experiments.present.figures import save_figure
     from experiments.present.figures.story import story_figure
 
@@ -488,8 +489,7 @@ def write_story(tale: Story, folder: str | Path, command: Sequence[str] | None =
         },
         "files": [path.name for path in written],
     }
-    write_json_atomic(folder / MANIFEST_JSON, manifest)
-    return [*written, folder / MANIFEST_JSON]
+    return [*written, write_manifest(folder, manifest)]
 
 
 # --------------------------------------------------------------------------- command line
