@@ -143,7 +143,7 @@ def worker_pid(index: int) -> int:
 def summary_seconds(replications: int) -> float:
     """Seconds `write_summary` (summary.csv, which `run_sweep` writes at the end) takes for a sweep
     of 2 points x this many replications."""
-    from experiments.engine.sweep import write_summary
+    from experiments.studies.sweep import write_summary
 
     resolved = experiment(replications, overrides=TINY)
     with tempfile.TemporaryDirectory(prefix="bench-summary-") as folder:

@@ -12,14 +12,24 @@ The package is in layers, each importing only the ones before it (tests/test_lay
 `experiments.studies` (one module per kind of study, each registered by name), and on top
 `experiments.report` (HTML), `experiments.dashboard` (the workshop page) and `experiments.cli`.
 The old module names (`experiments.sweep`, `experiments.stats`, `experiments.figures`, ...) are
-aliases of the modules that replaced them.
+aliases of the modules that replaced them (`experiments._aliases`).
+
+Four old module names are also public functions: `compare`, `story`, `sensitivity` and
+`provenance`. `from experiments import compare` is always the function, even after
+`import experiments.compare` (which would otherwise set the package's attribute to the module).
 """
 
 
 from __future__ import annotations
 
 import importlib
+import sys
+from types import ModuleType
 from typing import Any
+
+from experiments import _aliases
+
+_aliases.install()
 
 #: Public name -> the module that defines it. Imported on first use (PEP 562), so that a worker
 #: process importing `experiments.engine.runner` does not also import every study, the report
@@ -67,3 +77,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(EXPORTS))
+
+
+class _Package(ModuleType):
+    """The package's module type: importing a submodule does not replace a public function
+    of the same name (`compare`, `story`, `sensitivity`, `provenance`) with the module."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in EXPORTS and isinstance(value, ModuleType):
+            return  # the import system setting the submodule as an attribute; the function stays
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from experiments.dashboard.launcher import DEFAULT_HOST, DEFAULT_PORT, MAX_PORT, MAX_SEED
+from experiments.dashboard.launcher import add_dashboard_command
 from experiments.engine.provenance import DISTRIBUTION, package_version
 from experiments.engine.store import StoreError
 from experiments.engine.sweep import SweepInterrupted
@@ -79,7 +79,9 @@ def add_report_command(subparsers: Subparsers) -> None:
         "stress, discover, sensitivity, validate): a plain-language reading of the result, the headline "
         "table, the figures and what was run (scenario, factors, seeds, versions, commit). The page "
         "embeds its figures and needs no network or server: open it in any browser.",
-        epilog="The kind is told from the files in DIR. The same folder always gives the same page. "
+        epilog="The kind is the study DIR's manifest.json records (for a folder written before manifests "
+        "recorded it: told from its files). The figures are drawn from DIR's data (a sweep's are redrawn "
+        "when older than its runs). The same folder always gives the same page. "
         "See docs/how-to/make-a-report.md.",
     )
     parser.add_argument("folder", metavar="DIR", type=Path, help="a result folder written by alliance-sim")
@@ -97,75 +99,6 @@ def report_command(args: argparse.Namespace) -> int:
             f"Written: {path} ({heading_of(args.folder).lower()} report); open it in a browser"
         )
     return EXIT_OK
-
-
-def add_dashboard_command(subparsers: Subparsers) -> None:
-    """Declare `alliance-sim dashboard`."""
-    parser = subparsers.add_parser(
-        "dashboard",
-        allow_abbrev=False,
-        help="serve the live workshop dashboard (Mesa's SolaraViz) in a browser",
-        description="Serve the workshop dashboard: sliders for the main levers (meetings, incentives, "
-        "alliance function, risk clinic, conflict resolution, culture, turnover, seed), live plots of "
-        "active alliances, trust and outcomes, a network of firms and alliances coloured by trust, and "
-        "a side-by-side mode that runs a second setting on the same seed. Open the printed address in a "
-        "browser; Ctrl-C stops the server.",
-        epilog="Sliders take effect when Reset is pressed; Step and the play button advance one week at "
-        f"a time. The server listens on {DEFAULT_HOST} (this machine only) unless --host says otherwise: "
-        "any other address lets everyone who can reach this machine use the dashboard, with no password. "
-        "Guide: docs/how-to/run-a-workshop-dashboard.md.",
-    )
-    parser.add_argument(
-        "scenario",
-        metavar="SCENARIO",
-        type=Path,
-        nargs="?",
-        help="scenario YAML file the sliders start from, e.g. configs/baseline.yaml (default: the "
-        "baseline defaults)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one scenario value by its dotted path, e.g. --set formation.n_alliances=100; "
-        "VALUE is read as YAML; repeatable",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        metavar="P",
-        help=f"TCP port to serve on, 1 to {MAX_PORT} and free (default: {DEFAULT_PORT})",
-    )
-    parser.add_argument(
-        "--host",
-        default=DEFAULT_HOST,
-        metavar="H",
-        help=f"address to listen on (default: {DEFAULT_HOST}, reachable from this machine only); "
-        "another address exposes the dashboard to the network without a password",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=0,
-        metavar="N",
-        help=f"seed the seed slider starts at, 0 to {MAX_SEED} (default: 0)",
-    )
-    parser.add_argument(
-        "--fetch-assets",
-        action="store_true",
-        help="download the page's scripts, styles and fonts from the npm registry (with npm) into "
-        "Solara's asset cache, so that the dashboard works without internet access, then exit",
-    )
-    parser.set_defaults(handler=_dashboard_command)
-
-
-def _dashboard_command(args: argparse.Namespace) -> int | bool:
-    from experiments.dashboard import launcher
-
-    return launcher.dashboard_command(args)
 
 
 # --------------------------------------------------------------------------- main

@@ -206,3 +206,66 @@ def test_the_table_is_the_same_whatever_the_worker_count(tiny_yaml, tmp_path):
                 out=folder, workers=workers, figure=False)  # fmt: skip
         tables.append(((folder / "comparison.csv").read_bytes(), (folder / "flips.csv").read_bytes()))
     assert tables[0] == tables[1]
+
+
+def without_study(folder: Path) -> dict:
+    """Make `folder`'s manifest look as it did before manifests recorded their study."""
+    import json
+
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.pop("study"), manifest.pop("title")
+    path.write_text(json.dumps(manifest))
+    return manifest
+
+
+def test_a_comparison_written_before_manifests_recorded_their_study_resumes(tiny_yaml, tmp_path, capsys):
+    import json
+
+    from experiments.engine.store import folder_study
+    from experiments.report import build_report
+
+    folder = tmp_path / "old"
+    args = [
+        "compare",
+        str(tiny_yaml),
+        "--set",
+        LEVER,
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--out",
+        str(folder),
+    ]
+    assert main([*args, "--replications", "2", "--quiet"]) == 0
+    old = without_study(folder)
+    assert old["kind"] == "sweep" and folder_study(folder) == "compare"  # told by its comparison.csv
+    assert "Paired comparison report" in build_report(folder)
+    # `run` into it is refused, naming what it holds; the comparison itself extends it
+    assert main(["run", str(tiny_yaml), "--out", str(folder), "--quiet"]) == 2
+    assert "holds the results of a comparison" in capsys.readouterr().err
+    assert main([*args, "--replications", "3", "--quiet"]) == 0
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["study"] == "compare" and manifest["replications"] == 3
+    assert len(load_runs(folder)) == 2 * 3
+
+
+def test_an_interrupted_old_engine_folder_is_told_by_its_command(tmp_path):
+    from experiments.engine.store import claim, study_of
+
+    manifest = {
+        "kind": "sweep",
+        "name": "validation",
+        "invocations": [{"command": ["alliance-sim", "validate"]}],
+    }
+    assert study_of(manifest) == "validate"
+    assert (
+        study_of({"kind": "sweep", "invocations": [{"command": ["alliance-sim", "sweep", "x.yaml"]}]})
+        == "sweep"
+    )
+    assert study_of({"kind": "sweep"}, folder=tmp_path) == "sweep"
+    (tmp_path / "manifest.json").write_text(__import__("json").dumps(manifest))
+    assert claim(tmp_path, "validate", "a validation") == manifest
+    with pytest.raises(Exception, match="holds the results of a validation"):
+        claim(tmp_path, "stress", "a stress test")

@@ -192,8 +192,8 @@ class TestRunningEffortAndTrust:
         # the planned rate is net of the effort partners assume they will spend
         drop = plain.expected_rate[:n][plain.member[:n]] - costly.expected_rate[:n][costly.member[:n]]
         assert np.allclose(drop, 0.4 * ValueCoefficients().expectation_effort)
-        runs = [run_small_model(9, coefficients__value__effort_cost_per_week=c).outcomes() for c in (0.0, 0.4)]
-        assert runs[1]["other_cost"].mean() > runs[0]["other_cost"].mean()
+        free, paid = (run_small_model(9, coefficients__value__effort_cost_per_week=c) for c in (0.0, 0.4))
+        assert paid.outcomes()["other_cost"].mean() > free.outcomes()["other_cost"].mean()
 
     def test_low_trust_lowers_satisfaction_below_a_neutral_reference(self):
         neutral = ReviewCoefficients(trust_reference=0.5)

@@ -19,7 +19,9 @@ from sim.schema import TermWeeks, TrustCoefficients
 
 LEVER_SECTIONS = (S.Formation, S.Incentives, S.Firms, S.Managers, S.Governance, S.Environment)
 #: numeric fields of those sections that size the population rather than describe a lever
-SIZES = {("Formation", "n_alliances"), ("Formation", "max_partners"), ("Firms", "count"), ("Managers", "per_firm")}
+SIZES = {
+    ("Formation", "n_alliances"), ("Formation", "max_partners"), ("Firms", "count"), ("Managers", "per_firm"),
+}  # fmt: skip
 
 
 def _numeric(annotation):
@@ -94,7 +96,8 @@ class TestRapport:
 
     def test_without_spread_rapport_is_its_mean(self):
         z = np.array([-2.0, 0.0, 2.0])
-        assert np.allclose(formation.trust_rapport(z, TrustCoefficients(rapport_sd=0.0, rapport_mean=0.9)), 0.9)
+        coef = TrustCoefficients(rapport_sd=0.0, rapport_mean=0.9)
+        assert np.allclose(formation.trust_rapport(z, coef), 0.9)
 
 
 class TestReasonRule:

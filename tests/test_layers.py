@@ -183,12 +183,6 @@ def test_the_walk_sees_lazy_imports_import_module_and_registry_strings():
     assert any(t.startswith("experiments.present.figures") for t in graph["experiments.studies.sweep"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not finished (issue 14): experiments/report.py (1,013 lines: the per-kind sections still "
-    "live there), studies/discover.py (782: PRIM to move to analysis/prim.py) and studies/sensitivity.py "
-    "(710: the indices to move to analysis/indices.py)",
-)
 def test_no_source_module_is_over_600_lines():
     long = {
         str(path.relative_to(ROOT)): n

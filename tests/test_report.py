@@ -443,3 +443,37 @@ def test_stress_report_says_when_one_design_is_best_everywhere(tmp_path):
     page = build_report(fabricated(tmp_path / "stress", {"stress.csv": table}, engine_manifest("s")))
     assert "a is the best design in every one of the 2 scenarios." in page
     assert "its lowest success rate, in storm, is 60.0%" in page and "<td>30.0 points</td>" in page
+
+
+def test_a_report_after_extending_a_sweep_shows_figures_of_the_new_runs(tmp_path):
+    """summarize at 2 replications, extend to 4, report: the figures are redrawn from the 4."""
+    from experiments import summarize
+    from experiments.engine.store import runs_changed
+
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump({"name": "tiny", **TINY}))
+    spec = {
+        "name": "extended",
+        "scenario": "tiny.yaml",
+        "factors": {"governance.meeting_interval_weeks": {"levels": [2, 8]}},
+        "replications": 2,
+        "seed": 11,
+        "keep": {"outcomes": True, "timeseries_every_weeks": 0, "events": False},
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    out = tmp_path / "out"
+    run_sweep(tmp_path / "spec.yaml", out, workers=1, progress=False)
+    summarize(out)
+    figure = out / "figures" / "success_governance-meeting_interval_weeks.png"
+    before = figure.read_bytes()
+    run_sweep(tmp_path / "spec.yaml", out, workers=1, progress=False, replications=4)
+    page = write_report(out).read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["runs_ok"].sum() == 2 * 4  # the table shows the 4 replications
+    for row in summary.itertuples():
+        assert f"{row.success_rate:.1%} ({row.success_ci_low:.1%} to {row.success_ci_high:.1%})" in page
+    # the figures were redrawn after the new runs, from them, and the page embeds those
+    assert figure.stat().st_mtime_ns >= (out / "summary.csv").stat().st_mtime_ns >= runs_changed(out)
+    assert figure.read_bytes() != before
+    images = embedded_images(page)
+    assert figure.read_bytes() in images and before not in images
+    assert write_report(out).read_bytes() == page.encode("utf-8")  # and a second report is the same

@@ -183,7 +183,8 @@ def fake_outcomes(arms: dict[str, int], replications: int = 2, per_run: int = 12
     for point in arms.values():
         for replication in range(replications):
             n = per_run
-            outcome = rng.choice(["success", "failure", "restructured", "censored"], n, p=[0.45, 0.4, 0.1, 0.05])
+            kinds = ["success", "failure", "restructured", "censored"]
+            outcome = rng.choice(kinds, n, p=[0.45, 0.4, 0.1, 0.05])
             frames.append(
                 pd.DataFrame(
                     {

@@ -5,6 +5,6 @@ Statistics (`stats`), per-point summaries and survival (`summary`), regret (`reg
 DataFrames and return DataFrames or numbers; they read no folder and know no study.
 """
 
-from experiments.analysis.summary import differences_from_reference, point_summary, survival_by
+from experiments.analysis.summary import COUNT_COLUMNS, differences_from_reference, point_summary, survival_by
 
-__all__ = ["differences_from_reference", "point_summary", "survival_by"]
+__all__ = ["COUNT_COLUMNS", "differences_from_reference", "point_summary", "survival_by"]

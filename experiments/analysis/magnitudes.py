@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from experiments.analysis.stats import hazard_by_period, kaplan_meier
+from experiments.analysis.stats import kaplan_meier
 
 WEEKS_PER_YEAR = 52
 RELATIONAL_REASONS = ("trust_collapse", "detected_opportunism")
@@ -142,11 +142,3 @@ def between_share(outcomes_by_group: Mapping[str, pd.DataFrame]) -> float:
     total = ((pooled - pooled.mean()) ** 2).sum()
     between = sum(f.size * (f.mean() - pooled.mean()) ** 2 for f in flags)
     return float(between / total) if total > 0 else float("nan")
-
-
-def termination_hazard(outcomes: pd.DataFrame, period_weeks: int, max_weeks: float) -> pd.DataFrame:
-    """Life table of every termination (any ending; censored at the horizon) by period of age,
-    up to `max_weeks` of age."""
-    return hazard_by_period(
-        outcomes["duration_weeks"], outcomes["outcome"] != "censored", period_weeks, max_weeks=max_weeks
-    )

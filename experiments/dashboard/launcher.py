@@ -35,11 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from experiments.studies.base import (
-    PROG,
-    CliError,
-    checked_seed,
-)
+from experiments.studies.base import PROG, CliError, Subparsers, add_set_argument, checked_seed
 from sim import Scenario, load_scenario, parse_assignment
 from sim.scenario import build_scenario
 
@@ -70,6 +66,65 @@ SERVER_SETTINGS = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false"}
 #: Solara warns at every page load over plain http that its cookie falls back to SameSite=lax,
 #: which is what a dashboard on this machine wants: not shown.
 QUIET_WARNINGS = "ignore:Cookies with samesite:UserWarning"
+
+
+def add_dashboard_command(subparsers: Subparsers) -> None:
+    """Declare `alliance-sim dashboard`."""
+    parser = subparsers.add_parser(
+        "dashboard",
+        allow_abbrev=False,
+        help="serve the live workshop dashboard (Mesa's SolaraViz) in a browser",
+        description="Serve the workshop dashboard: sliders for the main levers (meetings, incentives, "
+        "alliance function, risk clinic, conflict resolution, culture, turnover, seed), live plots of "
+        "active alliances, trust and outcomes, a network of firms and alliances coloured by trust, and "
+        "a side-by-side mode that runs a second setting on the same seed. Open the printed address in a "
+        "browser; Ctrl-C stops the server.",
+        epilog="Sliders take effect when Reset is pressed; Step and the play button advance one week at "
+        f"a time. The server listens on {DEFAULT_HOST} (this machine only) unless --host says otherwise: "
+        "any other address lets everyone who can reach this machine use the dashboard, with no password. "
+        "Guide: docs/how-to/run-a-workshop-dashboard.md.",
+    )
+    parser.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        type=Path,
+        nargs="?",
+        help="scenario YAML file the sliders start from, e.g. configs/baseline.yaml (default: the "
+        "baseline defaults)",
+    )
+    add_set_argument(
+        parser,
+        "override one scenario value by its dotted path, e.g. --set formation.n_alliances=100; "
+        "VALUE is read as YAML; repeatable",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="P",
+        help=f"TCP port to serve on, 1 to {MAX_PORT} and free (default: {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        metavar="H",
+        help=f"address to listen on (default: {DEFAULT_HOST}, reachable from this machine only); "
+        "another address exposes the dashboard to the network without a password",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"seed the seed slider starts at, 0 to {MAX_SEED} (default: 0)",
+    )
+    parser.add_argument(
+        "--fetch-assets",
+        action="store_true",
+        help="download the page's scripts, styles and fonts from the npm registry (with npm) into "
+        "Solara's asset cache, so that the dashboard works without internet access, then exit",
+    )
+    parser.set_defaults(handler=dashboard_command)
 
 
 def dashboard_command(args: argparse.Namespace) -> int:

@@ -62,32 +62,57 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def read_spec[M: BaseModel](path: str | Path, model: type[M], what: str, keys: str) -> M:
-    """Read the YAML spec at `path` and validate it as `model`; SpecError with one line per problem.
+def read_spec[M: BaseModel](
+    path: str | Path, model: type[M], what: str, keys: str, error: type[SpecError] = SpecError
+) -> M:
+    """Read the YAML spec at `path` and validate it as `model`; `error` (a SpecError) with one
+    line per problem.
 
-    The one loader of every kind of spec: `what` names it in messages ("stress spec") and `keys`
-    lists its main keys for a file that is not a mapping."""
-    data = read_yaml(Path(path), what, keys, SpecError)
-    return validate_spec(data, model, what, source=str(path))
+    The one loader of every kind of spec (experiment, stress, discovery, calibration,
+    sensitivity): `what` names it in messages ("stress spec") and `keys` lists its main keys for
+    a file that is not a mapping."""
+    data = read_yaml(Path(path), what, keys, error)
+    return validate_spec(data, model, what, source=str(path), error=error)
 
 
-def validate_spec[M: BaseModel](data: Mapping[str, Any], model: type[M], what: str, source: str = "") -> M:
-    """Validate a spec mapping as `model`; SpecError with one line per problem."""
+def validate_spec[M: BaseModel](
+    data: Mapping[str, Any], model: type[M], what: str, source: str = "", error: type[SpecError] = SpecError
+) -> M:
+    """Validate a spec mapping as `model`; `error` (a SpecError) with one line per problem."""
     try:
         return model.model_validate(dict(data))
     except ValidationError as err:
-        raise SpecError(format_validation_error(err, source, root=model, what=what)) from None
+        raise error(format_validation_error(err, source, root=model, what=what)) from None
 
 
-def spec_scenario(spec_path: str | Path, scenario: str, *, must_exist: bool = True) -> Path:
-    """The base scenario a spec names, relative to the spec's folder; SpecError if it is missing."""
-    spec_path = Path(spec_path)
+def spec_scenario(
+    spec_path: str | Path | None,
+    scenario: str,
+    *,
+    must_exist: bool = True,
+    folder: str | Path | None = None,
+    error: type[SpecError] = SpecError,
+) -> Path:
+    """The base scenario a spec names, relative to `folder` (default: the spec's folder, or the
+    current folder for a spec that is no file); `error` (a SpecError) if it is missing."""
     found = Path(scenario)
     if not found.is_absolute():
-        found = spec_path.parent / found
+        found = Path(folder if folder is not None else Path(spec_path).parent if spec_path else ".") / found
     if must_exist and not found.is_file():
-        raise SpecError(f"{spec_path}: scenario {scenario} not found (looked for {found})")
+        where = f"{spec_path}: " if spec_path else ""
+        raise error(f"{where}scenario {scenario} not found (looked for {found})")
     return found
+
+
+def single_values(overrides: Any) -> Any:
+    """`overrides` if each of its values is one number, true/false or a word; ValueError otherwise
+    (a pydantic before-validator, so that the message names the path rather than four types)."""
+    if isinstance(overrides, Mapping):
+        for path, value in overrides.items():
+            if isinstance(value, (Mapping, list, tuple)) or value is None:
+                shown = "nothing" if value is None else f"a {type(value).__name__}"
+                raise ValueError(f"{path} must be one value (a number, true/false or a word), got {shown}")
+    return overrides
 
 
 class FactorSpec(Strict):

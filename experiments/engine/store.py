@@ -89,6 +89,8 @@ class ResultsStore:
             manifest = _new_manifest(experiment, study, title)
         else:
             _check_same_experiment(folder, manifest, experiment)
+            manifest.setdefault("study", study)  # a folder written before manifests recorded it
+            manifest.setdefault("title", title)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for name in (RUNS, *TABLES):
@@ -305,18 +307,68 @@ LEGACY_TITLES = {
     "sweep": "a sweep",
     "story": "a story",
     "sensitivity": "a sensitivity analysis",
+    "compare": "a comparison",
+    "stress": "a stress test",
+    "discover": "a scenario discovery",
+    "validate": "a validation",
+    "calibrate": "a calibration",
 }
+#: Folders written before manifests recorded their study: the headline file each study left
+#: there, first match wins (a comparison's or a stress test's folder is an engine folder too, of
+#: kind "sweep", so its file tells it from a sweep's).
+LEGACY_FILES: tuple[tuple[str, str], ...] = (
+    ("story", "story.csv"),
+    ("compare", "comparison.csv"),
+    ("stress", "stress.csv"),
+    ("discover", "boxes.csv"),
+    ("sensitivity", "indices.csv"),
+    ("validate", "validation.csv"),
+)
+#: The commands that ran their arms in an engine folder (kind "sweep") before manifests recorded
+#: their study: an interrupted one has no headline file yet, but its command line says what it was.
+LEGACY_ENGINE_COMMANDS = ("compare", "stress", "discover", "validate", "calibrate")
 
 
-def study_of(manifest: dict[str, Any], default: str = "run") -> str:
-    """The study that made a folder, from its manifest: `study`; for folders written before that
-    was recorded, `kind`; a manifest with neither is a single run's (alliance-sim run)."""
-    return str(manifest.get("study") or manifest.get("kind") or default)
+def study_of(manifest: dict[str, Any], default: str = "run", folder: str | Path | None = None) -> str:
+    """The study that made a folder, from its manifest: `study`. For folders written before that
+    was recorded, the one place that derives it: the headline file the study left in `folder`
+    (LEGACY_FILES), else for an engine folder the command that made it (LEGACY_ENGINE_COMMANDS),
+    else `kind`; a manifest with none of them is a single run's (alliance-sim run)."""
+    if manifest.get("study"):
+        return str(manifest["study"])
+    if folder is not None:
+        for study, name in LEGACY_FILES:
+            if (Path(folder) / name).is_file():
+                return study
+    if manifest.get("kind") == KIND:
+        commands = [inv.get("command") or [] for inv in manifest.get("invocations") or []]
+        words = commands[0][1:2] if commands and len(commands[0]) > 1 else []
+        if words and words[0] in LEGACY_ENGINE_COMMANDS:
+            return str(words[0])
+    return str(manifest.get("kind") or default)
 
 
-def title_of(manifest: dict[str, Any], default: str = "run") -> str:
-    study = study_of(manifest, default)
+def title_of(manifest: dict[str, Any], default: str = "run", folder: str | Path | None = None) -> str:
+    study = study_of(manifest, default, folder)
     return str(manifest.get("title") or LEGACY_TITLES.get(study, study))
+
+
+def folder_study(folder: str | Path) -> str | None:
+    """The study whose results `folder` holds (see `study_of`), or None when it holds none that a
+    study wrote: no manifest and no headline file, or a manifest of no kind without a run's tables."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return next((study for study, name in LEGACY_FILES if (folder / name).is_file()), None)
+    study = study_of(manifest, folder=folder)
+    if study == "run" and not manifest.get("study") and not (folder / "outcomes.parquet").is_file():
+        return None
+    return study
+
+
+def runs_changed(folder: str | Path) -> int:
+    """When the folder's runs last changed (the newest run row's mtime, in ns; 0 without runs)."""
+    return max((path.stat().st_mtime_ns for path in _run_files(Path(folder), RUNS)), default=0)
 
 
 def claim(
@@ -343,10 +395,10 @@ def claim(
         raise StoreError(f"{folder} is an existing file, not a folder")
     found = _read_record(folder / record) if folder.is_dir() else None
     default = study if record != MANIFEST else "run"
-    if found is not None and study_of(found, default) != study:
+    if found is not None and study_of(found, default, folder) != study:
         named = f" ('{found['name']}')" if found.get("name") else ""
         raise StoreError(
-            f"{folder} holds the results of {title_of(found, default)}{named}, not of {title}; "
+            f"{folder} holds the results of {title_of(found, default, folder)}{named}, not of {title}; "
             "give another folder with --out"
         )
     if found is not None and fingerprint is not None and found.get("fingerprint") != fingerprint:
@@ -365,6 +417,18 @@ def claim(
     except OSError as exc:
         raise StoreError(f"cannot create the output folder {folder}: {exc.strerror or exc}") from None
     return found
+
+
+def write_manifest(folder: str | Path, manifest: dict[str, Any]) -> Path:
+    """Write the manifest of a folder claimed with `claim` (atomically); it must name its study.
+
+    The manifest of a study that keeps its own record beside (or instead of) an engine folder's:
+    a story, a sensitivity analysis. OSError if it cannot be written."""
+    if not manifest.get("study") or not manifest.get("title"):
+        raise ValueError("a manifest names the study that claimed its folder (study and title)")
+    path = Path(folder) / MANIFEST
+    write_json_atomic(path, manifest)
+    return path
 
 
 def _read_record(path: Path) -> dict[str, Any] | None:

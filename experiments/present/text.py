@@ -69,9 +69,9 @@ def points_range(difference: Any, low: Any, high: Any, unit: str = "pts") -> str
     return f"{signed_points(difference, unit)} ({100 * float(low):+.1f} to {100 * float(high):+.1f})"
 
 
-def shortfall(difference: Any) -> str:
-    """A non-negative gap between two shares in percentage points, unsigned: '4.2 points'."""
-    return "n/a" if missing(difference) else f"{100 * float(difference):.1f} points"
+def shortfall(difference: Any, unit: str = "points") -> str:
+    """A non-negative gap between two shares in percentage points, unsigned: '4.2 points' ('4.2 pts')."""
+    return "n/a" if missing(difference) else f"{100 * float(difference):.1f} {unit}"
 
 
 def number(value: Any) -> str:
@@ -102,6 +102,11 @@ def plus_minus(value: Any, half_width: Any, digits: str = ".3f") -> str:
     return f"{float(value):{digits}} ± {float(half_width):{digits}}"
 
 
+def excludes_zero(low: Any, high: Any) -> bool:
+    """Whether the interval [low, high] lies entirely on one side of zero."""
+    return not (missing(low) or missing(high)) and (float(low) > 0 or float(high) < 0)
+
+
 def words(name: str) -> str:
     """A column or factor name in words: 'governance.meeting_interval_weeks' -> 'meeting interval weeks'."""
     return str(name).split(".")[-1].replace("_", " ")
@@ -124,3 +129,37 @@ def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def indices_text(indices: Any, max_pairs: int = 10) -> str:
+    """The indices to read in a terminal: one row per parameter (S1, ST, mu*, sigma with their
+    intervals), most influential first, then the largest interactions (S2): a sensitivity
+    analysis's long table (parameter, method, index, value, ci) as text."""
+    import pandas
+
+    from experiments.analysis.indices import per_parameter
+
+    wide = per_parameter(indices)
+    sort_by = [column for column in ("ST", "mu_star") if column in wide.columns][0]
+    wide = wide.sort_values(sort_by, ascending=False, kind="stable")
+    table = pandas.DataFrame({"parameter": wide.index})
+    shown = {"S1": "S1", "ST": "ST", "mu_star": "mu*", "mu": "mu", "sigma": "sigma"}
+    for index, label in shown.items():
+        if index in wide.columns:
+            table[label] = [plus_minus(v, c) for v, c in zip(wide[index], wide[f"{index}_ci"])]
+    lines = [left_aligned(table)]
+    pairs = indices[indices["index"] == "S2"].sort_values("value", ascending=False, kind="stable")
+    if not pairs.empty:
+        top = pairs.head(max_pairs)
+        lines.append("")
+        lines.append(f"Interactions (Sobol S2, largest {len(top)} of {len(pairs)}; * interval above zero):")
+        listed = pandas.DataFrame(
+            {
+                "pair": top["parameter"],
+                "S2": [
+                    plus_minus(v, c) + (" *" if v - c > 0 else "") for v, c in zip(top["value"], top["ci"])
+                ],
+            }
+        )
+        lines.append(left_aligned(listed))
+    return "\n".join(lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,13 +70,9 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "scenario", metavar="SCENARIO", type=Path, help="scenario YAML file, e.g. configs/baseline.yaml"
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override one scenario value by its dotted path, e.g. "
+    add_set_argument(
+        parser,
+        "override one scenario value by its dotted path, e.g. "
         "--set governance.meeting_interval_weeks=2; VALUE is read as YAML; repeatable",
     )
 
@@ -117,7 +113,6 @@ def prepare_out_dir(folder: Path) -> Path:
     return folder
 
 
-
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     """`--workers N`, as every command that runs the engine declares it."""
     parser.add_argument(
@@ -141,6 +136,19 @@ def add_set_argument(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument(
         "--set", dest="assignments", metavar="KEY=VALUE", action="append", default=[], help=help
     )
+
+
+def out_folder(args: argparse.Namespace, name: str) -> Path:
+    """The folder a command writes: --out DIR, else results/<name> (see `default_out_dir`)."""
+    return args.out or default_out_dir(name)
+
+
+def print_written(paths: Sequence[str | Path], folder: Path | None = None) -> None:
+    """The last line of a command: 'Written in DIR: a, b' (names in `folder`), or 'Written: a, b'."""
+    if folder is not None:
+        print(f"Written in {folder}: {', '.join(str(path) for path in paths)}")
+    else:
+        print(f"Written: {', '.join(str(path) for path in paths)}")
 
 
 def assignments(args: argparse.Namespace) -> dict[str, Any]:

@@ -46,30 +46,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 from scipy.optimize import minimize
 
+from experiments.analysis.patterns import (
+    ARMS,
+    OUTCOME_COLUMNS,
+    inverted_u,
+    paired,
+    pooled_rate,
+    premature_failure_hazard,
+)
+from experiments.engine.arms import arms_experiment
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
-from experiments.engine.spec import SpecError, Strict
+from experiments.engine.spec import SpecError, Strict, read_spec, spec_scenario
 from experiments.engine.store import claim
 from experiments.studies.base import (
     RESULTS_DIR,
     Study,
     Subparsers,
     add_workers_argument,
+    out_folder,
+    print_written,
     require_positive,
 )
-from experiments.studies.validate import (
-    ARMS,
-    OUTCOME_COLUMNS,
-    arms_experiment,
-    inverted_u,
-    paired,
-    pooled_rate,
-    premature_failure_hazard,
-)
-from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
 
 #: (arm, target rate, lowest accepted, highest accepted): the published levels (MODEL_BRIEF.md).
@@ -160,19 +161,8 @@ def load_calibration(path: str | Path) -> Calibration:
     """Read and check a calibration spec; SpecError names any problem. The start values are
     checked as a scenario (known coefficient paths, values the schema accepts)."""
     path = Path(path)
-    data = read_yaml(path, "calibration spec", "keys (name, scenario, parameters, ...)", SpecError)
-    try:
-        spec = CalibrationSpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SpecError(
-            format_validation_error(err, str(path), root=CalibrationSpec, what="calibration spec")
-        ) from None
-    base = Path(spec.scenario)
-    if not base.is_absolute():
-        base = path.parent / base
-    if not base.is_file():
-        raise SpecError(f"{path}: scenario {spec.scenario} not found (looked for {base})")
-    calibration = Calibration(spec, base)
+    spec = read_spec(path, CalibrationSpec, "calibration spec", "keys (name, scenario, parameters, ...)")
+    calibration = Calibration(spec, spec_scenario(path, spec.scenario))
     for corner in ("low", "high"):
         values = {n: getattr(p, corner) for n, p in spec.parameters.items()}
         try:
@@ -267,9 +257,7 @@ def calibrate(
         tic = time.perf_counter()
         where = folder / "evaluations" / _candidate_name(values)
         experiment = experiment_at(calibration, values)
-        runs = run_sweep(
-            experiment, where, progress=progress, executor=executor, command=command, **CLAIM
-        )
+        runs = run_sweep(experiment, where, progress=progress, executor=executor, command=command, **CLAIM)
         outcomes = load_outcomes(where, OUTCOME_COLUMNS)
         row = {"evaluation": len(rows) + 1, **values, **measure(runs, outcomes)}
         row["objective"], row["accepted"] = objective(row)
@@ -417,7 +405,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     require_positive(args, "workers", "max_evaluations")
     calibration = load_calibration(args.spec)
-    folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
+    folder = out_folder(args, f"calibration-{calibration.spec.name}")
     report = calibrate(
         calibration,
         folder,
@@ -427,7 +415,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         command=args.command_line,
     )
     print(describe(report))
-    print(f"Written: {folder / RESULT_JSON}")
+    print_written([folder / RESULT_JSON])
     return bool(report["accepted"])
 
 

@@ -32,6 +32,8 @@ import pandas as pd
 from experiments.analysis.stats import paired_difference
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import KeepSpec, SpecError, as_scenario
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import describe_changes, left_aligned, value_text
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -40,7 +42,8 @@ from experiments.studies.base import (
     Subparsers,
     add_scenario_arguments,
     add_workers_argument,
-    default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim import OUTCOMES, REASONS, Scenario, build_scenario, load_scenario, parse_assignment
@@ -152,9 +155,7 @@ def compare(
     experiment = comparison_experiment(base, changes, replications=replications, seed=seed)
     with tempfile.TemporaryDirectory(prefix="alliance-sim-compare-") as scratch:
         folder = Path(out) if out is not None else Path(scratch) / "comparison"
-        run_sweep(
-            experiment, folder, workers=workers, progress=progress, command=command, **CLAIM
-        )
+        run_sweep(experiment, folder, workers=workers, progress=progress, command=command, **CLAIM)
         table, flips = comparison_tables(folder, replications)
         if out is not None:
             write_comparison(folder, table, flips, title=describe_changes(changes), figure=figure)
@@ -395,7 +396,7 @@ def compare_command(args: argparse.Namespace) -> int:
     changes = dict(parse_assignment(text) for text in args.assignments)
     base = load_scenario(args.scenario)
     check_changes(base, changes)
-    folder = args.out or default_out_dir(default_folder_name(base, changes))
+    folder = out_folder(args, default_folder_name(base, changes))
     table = compare(
         base,
         changes,
@@ -414,8 +415,91 @@ def compare_command(args: argparse.Namespace) -> int:
         print(left_aligned(table_text(table)))
         print(flips_text(table.attrs["flips"], args.replications))
         written = [COMPARISON_CSV, FLIPS_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+
+def _is_share(metric: str) -> bool:
+    return "rate" in metric or "share" in metric
+
+
+def _shown(metric: str) -> tuple[Any, Any]:
+    """How a metric's values and its difference read: percent and points for a share."""
+    if _is_share(metric):
+        return fmt.percent, fmt.points_interval
+    return fmt.number, fmt.signed_interval
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A paired comparison: each metric in both worlds and the paired difference with its interval."""
+    frame = page.read_csv(folder, COMPARISON_CSV, COMPARISON_COLUMNS)
+    section = page.Section("compare", f"Comparison {(manifest or {}).get('name', folder.name)}")
+    cells = []
+    for row in frame.itertuples(index=False):
+        show, diff = _shown(str(row.metric))
+        cells.append(
+            (
+                fmt.words(row.metric),
+                show(row.baseline),
+                show(row.alternative),
+                diff(row.difference, row.ci_low, row.ci_high),
+            )
+        )
+    columns = ["metric", "baseline", "alternative", f"difference ({fmt.CONFIDENCE_NOTE}, paired)"]
+    section.tables.append(
+        page.Table(
+            "Baseline against the alternative, on common random numbers", pd.DataFrame(cells, columns=columns)
+        )
+    )
+    section.reading += compare_reading(frame, (manifest or {}).get("replications"))
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    return section
+
+
+def compare_reading(frame: pd.DataFrame, replications: Any) -> list[str]:
+    """The first metric (success rate) in words, then the other metrics that clearly moved."""
+    if frame.empty:
+        return ["comparison.csv has no rows."]
+    lines = [_change_sentence(frame.iloc[0], replications)]
+    clear = [row for _, row in frame.iloc[1:].iterrows() if fmt.excludes_zero(row["ci_low"], row["ci_high"])]
+    if clear:
+        lines.append(
+            "Other metrics whose paired interval excludes zero: "
+            + "; ".join(_short_change(row) for row in clear)
+            + "."
+        )
+    else:
+        lines.append("No other metric moved by more than its paired interval allows for noise.")
+    return lines
+
+
+def _change_sentence(row: Mapping[str, Any], replications: Any) -> str:
+    metric = str(row["metric"])
+    show, diff = _shown(metric)
+    direction = "rose" if row["difference"] > 0 else "fell" if row["difference"] < 0 else "stayed"
+    sentence = (
+        f"{fmt.words(metric).capitalize()} {direction} from {show(row['baseline'])} "
+        f"to {show(row['alternative'])} ({diff(row['difference'], row['ci_low'], row['ci_high'])})"
+    )
+    how_many = f" at {replications} replications" if replications else ""
+    if fmt.excludes_zero(row["ci_low"], row["ci_high"]):
+        return (
+            sentence
+            + "; the interval excludes zero, so the change makes a difference beyond run-to-run noise."
+        )
+    return (
+        sentence + f"; the interval includes zero, so{how_many} the change cannot be told apart from noise."
+    )
+
+
+def _short_change(row: Mapping[str, Any]) -> str:
+    metric = str(row["metric"])
+    show, diff = _shown(metric)
+    change = diff(row["difference"], row["ci_low"], row["ci_high"])
+    return f"{fmt.words(metric)} {show(row['baseline'])} to {show(row['alternative'])} ({change})"
 
 
 STUDY = Study(
@@ -424,4 +508,6 @@ STUDY = Study(
     heading="Paired comparison",
     arguments=add_compare_command,
     run=compare_command,
+    section=report_section,
+    tables={COMPARISON_CSV: COMPARISON_COLUMNS, FLIPS_CSV: FLIP_COLUMNS},
 )

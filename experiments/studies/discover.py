@@ -34,25 +34,22 @@ from __future__ import annotations
 
 import argparse
 import math
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    BaseModel,
-    Field,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, field_validator, model_validator
 
+from experiments.analysis.prim import (
+    MIN_FAILURES_FOR_A_BOX,  # noqa: F401 (the old module's name)
+    FailureBox,
+    PrimSettings,
+    choose_from_trajectory,  # noqa: F401 (the old module's name)
+    search_failure_boxes,
+)
 from experiments.engine.spec import (
     DesignSpec,
     ExperimentSpec,
@@ -62,7 +59,21 @@ from experiments.engine.spec import (
     ResolvedExperiment,
     SpecError,
     Strict,
+    read_spec,
     resolve_spec,
+    single_values,
+    spec_scenario,
+)
+from experiments.present import page
+from experiments.present import text as fmt
+from experiments.present.dimensions import (
+    PER_YEAR,  # noqa: F401 (the old module's name)
+    PERCENT_WORDS,  # noqa: F401 (the old module's name)
+    WEEKS,  # noqa: F401 (the old module's name)
+    Dimension,
+    describe_dimension,
+    plain_dimension,
+    schema_fields,  # noqa: F401 (the old module's name)
 )
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -70,10 +81,10 @@ from experiments.studies.base import (
     Subparsers,
     add_workers_argument,
     default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
-from experiments.studies.stress import single_values
-from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName, Scenario
 
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
@@ -87,11 +98,6 @@ TRAJECTORY_FIGURE = "discovery_peeling"
 BOX_COLUMNS = ("box", "coverage", "density", "n_restricted", "rule")
 #: Top-level scenario sections that cannot be uncertain conditions or levers (they do not change a run).
 NOT_CONDITIONS = ("name", "description", "output")
-#: A further box is only searched for while at least this many failed samples lie outside the boxes.
-MIN_FAILURES_FOR_A_BOX = 5
-#: Words that mark a [0, 1] value as a share or a probability, written as a percentage.
-PERCENT_WORDS = ("probability", "share")
-PER_YEAR, WEEKS = "_per_year", "_weeks"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -121,19 +127,6 @@ class Uncertainty(Strict):
         return self
 
 
-class PrimSettings(Strict):
-    """How PRIM peels and which boxes are reported (see the module docstring)."""
-
-    peel_alpha: StrictFloat = Field(0.05, gt=0, le=0.5, description="share of samples peeled per step")
-    paste_alpha: StrictFloat = Field(0.05, gt=0, le=0.5, description="share of samples pasted per step")
-    mass_min: StrictFloat = Field(0.05, gt=0, lt=1, description="smallest share of samples a box may hold")
-    min_density: StrictFloat = Field(
-        0.8, gt=0, le=1, description="density a box after the first must reach to be reported"
-    )
-    significance: StrictFloat = Field(0.05, gt=0, le=1, description="largest quasi-p value of a restriction")
-    max_boxes: StrictInt = Field(3, ge=1, le=20, description="most boxes reported")
-
-
 class DiscoverySpec(Strict):
     """A scenario discovery: base scenario, design, uncertain conditions, samples, threshold, PRIM."""
 
@@ -147,44 +140,6 @@ class DiscoverySpec(Strict):
     seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
     failure_threshold: StrictFloat = Field(gt=0, lt=1)
     prim: PrimSettings = PrimSettings()
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """An uncertain condition as people read it: a label, the schema's description, and its unit."""
-
-    path: str
-    label: str
-    description: str
-    per_year: bool = False
-    weeks: bool = False
-    percent: bool = False
-    bounds: tuple[float | None, float | None] = (None, None)
-
-    def value(self, number: float) -> str:
-        """`number` in this dimension's unit: '25% a year', '1.20 a year', '13 weeks', '0.63'."""
-        if self.percent:
-            text = f"{100 * number:.0f}%"
-        elif self.weeks:
-            return f"{number:.0f} weeks"
-        else:
-            text = f"{number:.2f}"
-        return f"{text} a year" if self.per_year else text
-
-    @property
-    def axis_label(self) -> str:
-        """The label with its unit, for a figure's axis."""
-        if self.percent:
-            unit = "share a year" if self.per_year else "share"
-        elif self.weeks:
-            unit = "weeks"
-        elif self.per_year:
-            unit = "per year"
-        elif self.bounds == (0.0, 1.0):
-            unit = "0 to 1"
-        else:
-            return self.label
-        return f"{self.label} ({unit})"
 
 
 @dataclass(frozen=True)
@@ -204,18 +159,9 @@ def load_discovery_spec(
     """Read and check the discovery spec at `path` (`samples` and `replications` replace the
     spec's); SpecError naming the problem otherwise."""
     path = Path(path)
-    data = read_yaml(path, "discovery spec", "keys (name, scenario, design, uncertainties, ...)", SpecError)
-    try:
-        spec = DiscoverySpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SpecError(
-            format_validation_error(err, str(path), root=DiscoverySpec, what="discovery spec")
-        ) from None
-    base = Path(spec.scenario)
-    if not base.is_absolute():
-        base = path.parent / base
-    if not base.is_file():
-        raise SpecError(f"{path}: scenario {spec.scenario} not found (looked for {base})")
+    keys = "keys (name, scenario, design, uncertainties, ...)"
+    spec = read_spec(path, DiscoverySpec, "discovery spec", keys)
+    base = spec_scenario(path, spec.scenario)
     return resolve_discovery(spec, base, samples=samples, replications=replications, spec_path=path)
 
 
@@ -261,217 +207,6 @@ def resolve_discovery(
         raise SpecError(f"{where}{text}") from None
     dimensions = {path: describe_dimension(path, u.label) for path, u in spec.uncertainties.items()}
     return Discovery(spec, spec_path, experiment, dimensions)
-
-
-# --------------------------------------------------------------------------- dimensions from the schema
-
-
-def schema_fields(path: str) -> list[Any]:
-    """The pydantic FieldInfo of every part of dotted scenario `path`, outermost first."""
-    found = []
-    section: type[BaseModel] | None = Scenario
-    for key in path.split("."):
-        info = section.model_fields.get(key) if section is not None else None
-        if info is None:
-            raise SpecError(f"'{path}' is not a scenario value (no '{key}' there)")
-        found.append(info)
-        annotation = info.annotation
-        section = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
-    return found
-
-
-def describe_dimension(path: str, label: str | None = None) -> Dimension:
-    """The dimension at scenario `path` described from the schema: its description (a trait's
-    mean or sd is described by its trait), its unit from the name (`*_per_year`, `*_weeks`) and
-    description (a share or a probability is a percentage), and its bounds."""
-    fields = schema_fields(path)
-    parts = path.split(".")
-    leaf, leaf_name = fields[-1], parts[-1]
-    description = leaf.description or ""
-    if leaf_name in ("mean", "sd") and len(fields) > 1:
-        trait = fields[-2].description or parts[-2].replace("_", " ")
-        statistic = "mean" if leaf_name == "mean" else "standard deviation"
-        description = f"{trait} (the {statistic} of this trait)"
-        default_label = parts[-2].replace("_", " ") + (" (sd)" if leaf_name == "sd" else "")
-    else:
-        stem = leaf_name.removesuffix(PER_YEAR).removesuffix(WEEKS)
-        default_label = stem.replace("_", " ")
-    low = high = None
-    for rule in leaf.metadata:
-        low = getattr(rule, "ge", low)
-        high = getattr(rule, "le", high)
-    return Dimension(
-        path=path,
-        label=label or default_label,
-        description=description,
-        per_year=leaf_name.endswith(PER_YEAR),
-        weeks=leaf_name.endswith(WEEKS),
-        percent=description.lower().startswith(PERCENT_WORDS) and (low, high) == (0.0, 1.0),
-        bounds=(low, high),
-    )
-
-
-def plain_dimension(name: str) -> Dimension:
-    """A dimension that is not a scenario value (a column of made-up data): its name, plain numbers."""
-    return Dimension(path=name, label=name, description="")
-
-
-# --------------------------------------------------------------------------- PRIM
-
-
-@dataclass
-class FailureBox:
-    """One box PRIM found: its limits (dimension -> (low, high), nan for an open side) over the
-    restricted dimensions (most significant first), its statistics, and the peeling trajectory
-    it was chosen from (`chosen` is the row of the trajectory it is)."""
-
-    limits: dict[str, tuple[float, float]]
-    coverage: float
-    density: float
-    mass: float
-    n_samples: int
-    n_failed: int
-    quasi_p: dict[str, float]
-    trajectory: pd.DataFrame = field(repr=False)
-    chosen: int = 0
-
-    @property
-    def restricted(self) -> list[str]:
-        return list(self.limits)
-
-
-def search_failure_boxes(
-    conditions: pd.DataFrame, failed: np.ndarray, settings: PrimSettings | None = None
-) -> list[FailureBox]:
-    """Run PRIM on `conditions` (one row per sample, one numeric column per dimension) against
-    `failed` (one bool per sample) and return the boxes chosen as the module docstring says."""
-    settings = settings or PrimSettings()
-    x, y = _prim_inputs(conditions, failed)
-    if not y.any():
-        return []
-    prim_module = _import_prim()
-    with warnings.catch_warnings():  # ema_workbench 3 drops a column in place, which pandas 3 deprecates
-        warnings.filterwarnings("ignore", message="The inplace keyword")
-        prim = prim_module.Prim(
-            x, y, peel_alpha=settings.peel_alpha, paste_alpha=settings.paste_alpha, mass_min=settings.mass_min
-        )
-    boxes: list[FailureBox] = []
-    outside = np.ones(len(y), dtype=bool)
-    for _ in range(settings.max_boxes):
-        if boxes and y[outside].sum() < MIN_FAILURES_FOR_A_BOX:
-            break
-        box = prim.find_box()
-        if box is None:
-            break
-        found = _settle(box, prim.box_init, settings)
-        if boxes and found.density < settings.min_density:
-            break
-        boxes.append(found)
-        outside[box.yi] = False
-    return boxes
-
-
-def _prim_inputs(conditions: pd.DataFrame, failed: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
-    y = np.asarray(failed)
-    if y.ndim != 1 or len(y) != len(conditions):
-        raise ValueError(
-            f"failed must have one value per row of conditions ({len(conditions)}), got {y.shape}"
-        )
-    if y.dtype != bool and not np.isin(y, (0, 1)).all():
-        raise ValueError("failed must hold booleans (or 0 and 1)")
-    if conditions.shape[1] == 0 or len(conditions) == 0:
-        raise ValueError("conditions must have at least one row and one column")
-    numeric = [c for c in conditions.columns if pd.api.types.is_numeric_dtype(conditions[c])]
-    if len(numeric) != conditions.shape[1]:
-        other = [str(c) for c in conditions.columns if c not in numeric]
-        raise ValueError(f"every condition must be numeric; not numeric: {', '.join(other)}")
-    # ema_workbench's PRIM breaks on int64 columns under pandas 3: every column goes in as float
-    x = conditions.astype(float).reset_index(drop=True)
-    x.columns = [str(c) for c in x.columns]
-    if not np.isfinite(x.to_numpy()).all():
-        raise ValueError("conditions must be finite numbers (no NaN or infinity)")
-    return x, y.astype(bool)
-
-
-def _import_prim():
-    """ema_workbench's PRIM module, without the warnings about optional packages it does not need."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
-    return prim
-
-
-def _settle(box, box_init: pd.DataFrame, settings: PrimSettings) -> FailureBox:
-    """Choose the box on `box`'s trajectory, open its insignificant sides, describe it."""
-    index = choose_from_trajectory(box.peeling_trajectory)
-    box.select(index)
-    while True:
-        sides = _side_quasi_p(box.p_values[index])
-        weak = {side: p for side, p in sides.items() if p > settings.significance}
-        if not weak:
-            break
-        _open_side(box, box_init, index, *max(weak, key=lambda side: (weak[side], side)))
-        index = len(box.peeling_trajectory) - 1
-    row = box.peeling_trajectory.iloc[index]
-    limits = _limits(box.box_lims[index], box_init)
-    quasi_p = {dim: min(p for (d, _), p in sides.items() if d == dim) for dim in limits}
-    order = sorted(limits, key=lambda dim: (quasi_p[dim], dim))
-    return FailureBox(
-        limits={dim: limits[dim] for dim in order},
-        coverage=float(row["coverage"]),
-        density=float(row["density"]),
-        mass=float(row["mass"]),
-        n_samples=int(row["n"]),
-        n_failed=int(row["k"]),
-        quasi_p={dim: quasi_p[dim] for dim in order},
-        trajectory=box.peeling_trajectory[["coverage", "density", "mass", "n", "k", "res_dim"]].copy(),
-        chosen=index,
-    )
-
-
-def _side_quasi_p(values: Mapping[str, Sequence[float]]) -> dict[tuple[str, int], float]:
-    """(dimension, side) -> quasi-p value of every restricted side (side 0 the lower limit, 1 the
-    upper); ema_workbench gives -1 for a side that is not restricted."""
-    return {
-        (str(dim), side): float(p)
-        for dim, pair in values.items()
-        for side, p in enumerate(pair)
-        if p is not None and p >= 0 and np.isfinite(p)
-    }
-
-
-def _open_side(box, box_init: pd.DataFrame, index: int, dim: str, side: int) -> None:
-    """Append to `box`'s trajectory box `index` with one side of `dim` opened to the data's extent
-    (ema_workbench's drop_restriction opens both sides; a box may need one of them)."""
-    limits = box.box_lims[index].copy()
-    limits.loc[side, dim] = box_init.loc[side, dim]
-    remaining = box.prim.yi_remaining
-    x = box.prim.x.loc[remaining, limits.columns].to_numpy(dtype=float)
-    inside = ((limits.loc[0].to_numpy(dtype=float) <= x) & (x <= limits.loc[1].to_numpy(dtype=float))).all(
-        axis=1
-    )
-    box.update(limits, remaining[inside])
-
-
-def choose_from_trajectory(trajectory: pd.DataFrame) -> int:
-    """Row of the trajectory to report: the box with the largest coverage x density (the square of
-    their geometric mean: a box is worth little if it misses most failures or holds few), ties
-    going to the earlier row (the larger box)."""
-    score = (trajectory["coverage"] * trajectory["density"]).to_numpy(dtype=float)
-    return int(np.argmax(score))
-
-
-def _limits(box_lim: pd.DataFrame, box_init: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """(low, high) of every restricted dimension; nan for a side left at the data's extent."""
-    limits = {}
-    for dim in box_lim.columns:
-        low, high = float(box_lim[dim].iloc[0]), float(box_lim[dim].iloc[1])
-        low_init, high_init = float(box_init[dim].iloc[0]), float(box_init[dim].iloc[1])
-        low_side = low if low > low_init else math.nan
-        high_side = high if high < high_init else math.nan
-        if not (math.isnan(low_side) and math.isnan(high_side)):
-            limits[str(dim)] = (low_side, high_side)
-    return limits
 
 
 def rule_text(box: FailureBox, dimensions: Mapping[str, Dimension]) -> str:
@@ -753,7 +488,7 @@ def discover_command(args: argparse.Namespace) -> int:
     """`alliance-sim discover`: run (or resume) the samples, print the failure boxes."""
     require_positive(args, "samples", "replications", "workers")
     found = load_discovery_spec(args.spec, samples=args.samples, replications=args.replications)
-    folder = args.out or default_out_dir(found.spec.name)
+    folder = out_folder(args, found.spec.name)
     boxes = discover(
         found, out=folder, workers=args.workers, progress=not args.quiet, command=args.command_line
     )
@@ -769,8 +504,43 @@ def discover_command(args: argparse.Namespace) -> int:
         for row in boxes.itertuples():
             print(f"  box {row.box}: {row.rule} (covers {row.coverage:.0%} of all failures)")
         written = [BOXES_CSV, SAMPLES_CSV, REPORT_MD, f"{BOX_FIGURE}.png", f"{TRAJECTORY_FIGURE}.png"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A scenario discovery: the boxes of conditions where the design fails, as rules."""
+    boxes = page.read_csv(folder, BOXES_CSV, BOX_COLUMNS)
+    section = page.Section("discover", f"Scenario discovery {(manifest or {}).get('name', folder.name)}")
+    table = pd.DataFrame(
+        {
+            "box": boxes["box"].map(str),
+            "rule": boxes["rule"].map(str),
+            "coverage": boxes["coverage"].map(fmt.percent),
+            "density": boxes["density"].map(fmt.percent),
+            "conditions restricted": boxes["n_restricted"].map(str),
+        }
+    )
+    note = (
+        "coverage: share of all failing samples inside the box; density: share of the samples "
+        "inside it that fail"
+    )
+    section.tables.append(page.Table("Boxes of conditions where the design fails (PRIM)", table, note))
+    if boxes.empty:
+        section.reading.append("PRIM found no box of conditions in which the design clearly fails.")
+    else:
+        first = boxes.iloc[0]
+        section.reading.append(
+            f"PRIM found {len(boxes)} box{'es' if len(boxes) > 1 else ''} of conditions where the design "
+            f"fails. Box 1 ({first['rule']}) holds {fmt.percent(first['coverage'])} of the failing "
+            f"samples, and {fmt.percent(first['density'])} of the samples inside it fail."
+        )
+    section.details += page.text_details(folder, [REPORT_MD, SPEC_FILE])
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    return section
 
 
 STUDY = Study(
@@ -779,4 +549,6 @@ STUDY = Study(
     heading="Scenario discovery",
     arguments=add_discover_command,
     run=discover_command,
+    section=report_section,
+    tables={BOXES_CSV: BOX_COLUMNS},
 )

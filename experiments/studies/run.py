@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from experiments.engine.metrics import wilson_interval
-from experiments.engine.outputs import FILES, write_run
+from experiments.engine.outputs import FILES, MANIFEST, write_run
 from experiments.engine.store import claim
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import percent_range
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -18,7 +23,7 @@ from experiments.studies.base import (
     Subparsers,
     add_scenario_arguments,
     checked_seed,
-    default_out_dir,
+    out_folder,
     prepare_out_dir,
     scenario_from_args,
 )
@@ -64,7 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
     """`alliance-sim run`: run the scenario once, write its result folder, print the summary."""
     seed = checked_seed(args.seed)
     scenario = scenario_from_args(args)
-    folder = args.out or default_out_dir(scenario.name)
+    folder = out_folder(args, scenario.name)
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} is an existing file, not a folder")
     claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
@@ -136,10 +141,64 @@ def duration_line(median_weeks: float) -> str:
     )
 
 
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A single run: its summary counts and rates, and trust over time across its alliances."""
+    manifest = manifest or {}
+    summary = manifest.get("summary") or {}
+    scenario_name = (manifest.get("scenario") or {}).get("name", folder.name)
+    section = page.Section("run", f"Run of {scenario_name} (seed {manifest.get('seed', 'unknown')})")
+    needed = ("alliances", "success", "failure", "restructured", "censored")
+    if any(key not in summary for key in needed):
+        raise page.ReportError(
+            f"{folder / MANIFEST} has no run summary (expected the keys {', '.join(needed)})"
+        )
+    decided = summary["success"] + summary["failure"] + summary["restructured"]
+    low, high = wilson_interval(summary["success"], decided)
+    rate = summary["success"] / decided if decided else float("nan")
+    by_reason = summary.get("failures_by_reason") or {}
+    rows = [
+        ("alliances formed", str(summary["alliances"])),
+        ("decided (ended before the horizon)", str(decided)),
+        ("success rate (of decided)", fmt.percent_interval(rate, low, high)),
+        ("successes", str(summary["success"])),
+        ("failures", str(summary["failure"])),
+        ("restructured", str(summary["restructured"])),
+        ("censored (still running at the end)", str(summary["censored"])),
+        *((f"failures: {fmt.words(reason)}", str(count)) for reason, count in by_reason.items()),
+        ("median duration of decided alliances", f"{fmt.number(summary.get('median_duration_weeks'))} weeks"),
+    ]
+    section.tables.append(page.Table("Outcomes of the run", pd.DataFrame(rows, columns=["measure", "value"])))
+    if decided:
+        section.reading.append(
+            f"{summary['alliances']} alliances formed; {decided} ended before the horizon and "
+            f"{summary['success']} of those succeeded: a success rate of {fmt.percent(rate)} "
+            f"(95% Wilson interval {fmt.percent(low)} to {fmt.percent(high)}). {summary['censored']} were "
+            "still running at the end and do not count."
+        )
+    else:
+        section.reading.append(
+            f"{summary['alliances']} alliances formed and none ended before the horizon, so there is no "
+            "success rate yet; simulate more weeks (simulation.horizon_weeks)."
+        )
+    failures = sum(by_reason.values())
+    if failures:
+        reason, count = max(by_reason.items(), key=lambda item: (item[1], item[0]))
+        section.reading.append(
+            f"The most common reason for failure was {fmt.words(reason)} ({count} of {failures} failures)."
+        )
+    section.figures += page.run_trust_figure(folder)
+    return section
+
+
 STUDY = Study(
     name=CLAIM["study"],
     title=CLAIM["title"],
     heading="Single run",
     arguments=add_run_command,
     run=run_command,
+    section=report_section,
+    tables={"outcomes.parquet": ()},
 )

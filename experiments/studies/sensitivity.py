@@ -38,27 +38,31 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import (
-    Field,
-    StrictBool,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from SALib.analyze import morris as salib_morris
-from SALib.analyze import sobol as salib_sobol
+from pydantic import Field, StrictBool, StrictInt, StrictStr, field_validator, model_validator
 
+from experiments.analysis.indices import (
+    ANALYSIS_SEED_TAG,  # noqa: F401 (the old module's name)
+    COLUMNS,  # noqa: F401 (the old module's name)
+    CONF_LEVEL,  # noqa: F401 (the old module's name)
+    METHODS,
+    MORRIS_INDICES,  # noqa: F401 (the old module's name)
+    NUM_RESAMPLES,  # noqa: F401 (the old module's name)
+    PAIR_SEPARATOR,  # noqa: F401 (the old module's name)
+    SOBOL_INDICES,  # noqa: F401 (the old module's name)
+    analysis_seed,
+    analyze_indices,
+    morris_table,  # noqa: F401 (the old module's name)
+    per_parameter,
+    sobol_table,  # noqa: F401 (the old module's name)
+)
 from experiments.engine.designs import salib_problem
 from experiments.engine.outputs import write_text_atomic
-from experiments.engine.provenance import environment, now, write_json_atomic
+from experiments.engine.provenance import environment, now
 from experiments.engine.spec import (
     DesignSpec,
     ExperimentSpec,
@@ -68,27 +72,32 @@ from experiments.engine.spec import (
     ResolvedExperiment,
     SpecError,
     Strict,
+    read_spec,
     resolve_spec,
+    spec_scenario,
+    validate_spec,
     value_at,
 )
-from experiments.engine.store import StoreError, claim
-from experiments.present.figures.indices import PAIR_SEPARATOR
-from experiments.present.text import left_aligned
+from experiments.engine.store import StoreError, claim, write_manifest
+from experiments.present import page
+from experiments.present import text as fmt
+from experiments.present.text import indices_text
 from experiments.studies.base import (
     RESULTS_DIR,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
+    out_folder,
     prepare_out_dir,
+    print_written,
     require_positive,
 )
 from sim import parse_assignment
-from sim.scenario import format_validation_error, read_yaml
 from sim.schema import SafeName
 
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
 CLAIM = {"study": "sensitivity", "title": "a sensitivity analysis"}
-METHODS = ("sobol", "morris")
 Method = Literal["sobol", "morris"]
 #: Run metrics (columns of the engine's runs table) a sensitivity analysis can explain.
 METRICS = (
@@ -101,19 +110,9 @@ METRICS = (
 Metric = Literal[
     "success_rate", "mean_duration_weeks", "median_duration_weeks", "mean_value_realized", "mean_final_trust"
 ]
-COLUMNS = ("parameter", "method", "index", "value", "ci")
-#: The indices of each method, in the order indices.csv lists them.
-SOBOL_INDICES = ("S1", "ST", "S2")
-MORRIS_INDICES = ("mu", "mu_star", "sigma")
 
 DEFAULT_SAMPLES = 32
 DEFAULT_REPLICATIONS = 1
-CONF_LEVEL = 0.95
-#: Bootstrap resamples behind SALib's confidence intervals.
-NUM_RESAMPLES = 1000
-#: Mixed into the spec's seed for the bootstrap of the analysis (distinct from the runs' and
-#: the design's seeds).
-ANALYSIS_SEED_TAG = 0x5A11B
 #: indices.csv carries this many significant digits: enough for any index, stable to print.
 CSV_FLOAT_FORMAT = "%.6g"
 #: The printed table shows at most this many interactions (all of them are in indices.csv).
@@ -123,6 +122,7 @@ INDICES_CSV = "indices.csv"
 FIGURE_STEM = "indices"
 MANIFEST = "manifest.json"
 KIND = "sensitivity"
+WHAT, KEYS = "sensitivity spec", "keys (name, scenario, parameters, ...)"
 
 
 class SensitivityError(SpecError):
@@ -233,22 +233,13 @@ def load_sensitivity(
     spec_path = None
     if isinstance(spec, (str, Path)):
         spec_path = Path(spec)
-        data: Any = read_yaml(
-            spec_path, "sensitivity spec", "keys (name, scenario, parameters, ...)", SpecError
-        )
+        parsed = read_spec(spec_path, SensitivitySpec, WHAT, KEYS, error=SensitivityError)
     elif isinstance(spec, SensitivitySpec):
-        data = spec.model_dump(mode="python")
+        parsed = parse_sensitivity(spec.model_dump(mode="python"))
     else:
-        data = dict(spec)
-    parsed = parse_sensitivity(data, source=str(spec_path or ""))
+        parsed = parse_sensitivity(spec)
     parsed = _with_options(parsed, samples, replications)
-    folder = Path(base) if base is not None else (spec_path.parent if spec_path else Path("."))
-    scenario = Path(parsed.scenario)
-    if not scenario.is_absolute():
-        scenario = folder / scenario
-    if not scenario.is_file():
-        where = f"{spec_path}: " if spec_path else ""
-        raise SensitivityError(f"{where}scenario {parsed.scenario} not found (looked for {scenario})")
+    scenario = spec_scenario(spec_path, parsed.scenario, folder=base, error=SensitivityError)
     fixed = {**parsed.overrides, **dict(overrides or {})}
     clash = sorted(set(overrides or {}) & set(parsed.parameters))
     if clash:
@@ -262,12 +253,7 @@ def load_sensitivity(
 
 def parse_sensitivity(data: Mapping[str, Any], source: str = "") -> SensitivitySpec:
     """Validate a sensitivity spec mapping; SensitivityError with one line per problem."""
-    try:
-        return SensitivitySpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SensitivityError(
-            format_validation_error(err, source, root=SensitivitySpec, what="sensitivity spec")
-        ) from None
+    return validate_spec(data, SensitivitySpec, WHAT, source, error=SensitivityError)
 
 
 def _with_options(spec: SensitivitySpec, samples: int | None, replications: int | None) -> SensitivitySpec:
@@ -307,112 +293,6 @@ def method_experiment(
         keep=KeepSpec(outcomes=False, timeseries_every_weeks=0, events=False),
     )
     return resolve_spec(experiment, scenario, scenario_overrides=overrides)
-
-
-# --------------------------------------------------------------------------- the analysis
-
-
-def analysis_seed(seed: int) -> int:
-    """A 32-bit seed for SALib's bootstrap, derived from the spec's seed."""
-    return int(np.random.SeedSequence([seed, ANALYSIS_SEED_TAG]).generate_state(1)[0])
-
-
-def analyze_indices(
-    problem: Mapping[str, Any],
-    design_points: pd.DataFrame,
-    outputs: np.ndarray | Sequence[float],
-    method: str,
-    *,
-    second_order: bool = True,
-    morris_levels: int = 4,
-    seed: int = 0,
-    num_resamples: int = NUM_RESAMPLES,
-) -> pd.DataFrame:
-    """Sobol or Morris indices of `outputs`, one value per row of `design_points`.
-
-    `design_points` is a design as `experiments.engine.designs.sample_design` makes it: `point_id` (the
-    sampler's order, which SALib's analysers rely on) and a `u:<name>` column per parameter of
-    `problem` (its coordinates in problem space, which Morris needs). Rows may come in any order;
-    they are put back in point_id order with their outputs. `second_order` and `morris_levels`
-    must be what the design used. Returns the long table of `COLUMNS`: S1, ST and (with
-    `second_order`) S2 for "a x b" pairs, or mu, mu_star and sigma, each with the half-width of
-    its 95% bootstrap interval in `ci` (NaN where SALib gives none). Raises ValueError for outputs
-    that do not fit the design or are not all finite.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    names = list(problem["names"])
-    values = np.asarray(outputs, dtype=float).ravel()
-    if len(values) != len(design_points):
-        raise ValueError(f"{len(values)} outputs for {len(design_points)} design points")
-    if not np.isfinite(values).all():
-        raise ValueError(f"{int((~np.isfinite(values)).sum())} outputs are not finite numbers")
-    if np.ptp(values) == 0:
-        raise ValueError(
-            f"every output is {values[0]:g}: there is no variance to attribute to the parameters "
-            "(widen their ranges, or choose a metric that varies)"
-        )
-    order = np.argsort(design_points["point_id"].to_numpy(), kind="stable")
-    values = values[order]
-    if method == "sobol":
-        result = salib_sobol.analyze(
-            dict(problem),
-            values,
-            calc_second_order=second_order,
-            num_resamples=num_resamples,
-            conf_level=CONF_LEVEL,
-            print_to_console=False,
-            seed=seed,
-        )
-        return sobol_table(names, result, second_order)
-    missing = [f"u:{name}" for name in names if f"u:{name}" not in design_points.columns]
-    if missing:
-        raise ValueError(f"design_points lacks the problem-space columns {', '.join(missing)}")
-    inputs = design_points[[f"u:{name}" for name in names]].to_numpy(dtype=float)[order]
-    result = salib_morris.analyze(
-        dict(problem),
-        inputs,
-        values,
-        num_resamples=num_resamples,
-        conf_level=CONF_LEVEL,
-        print_to_console=False,
-        num_levels=morris_levels,
-        seed=seed,
-    )
-    return morris_table(names, result)
-
-
-def sobol_table(names: Sequence[str], result: Mapping[str, Any], second_order: bool) -> pd.DataFrame:
-    """SALib's Sobol result as rows of `COLUMNS`: S1 and ST per parameter, S2 per pair."""
-    rows = [
-        (name, "sobol", index, result[index][j], result[f"{index}_conf"][j])
-        for index in ("S1", "ST")
-        for j, name in enumerate(names)
-    ]
-    if second_order:
-        for i, j in combinations(range(len(names)), 2):
-            pair = f"{names[i]}{PAIR_SEPARATOR}{names[j]}"
-            rows.append((pair, "sobol", "S2", result["S2"][i, j], result["S2_conf"][i, j]))
-    return _frame(rows)
-
-
-def morris_table(names: Sequence[str], result: Mapping[str, Any]) -> pd.DataFrame:
-    """SALib's Morris result as rows of `COLUMNS`: mu, mu_star (with its interval) and sigma."""
-    confidence = {"mu_star": result["mu_star_conf"]}
-    nan = np.full(len(names), np.nan)
-    rows = [
-        (name, "morris", index, result[index][j], confidence.get(index, nan)[j])
-        for index in MORRIS_INDICES
-        for j, name in enumerate(names)
-    ]
-    return _frame(rows)
-
-
-def _frame(rows: list[tuple[str, str, str, float, float]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    frame["value"] = frame["value"].astype(float)
-    frame["ci"] = frame["ci"].astype(float)
-    return frame
 
 
 def point_means(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
@@ -516,7 +396,7 @@ def sensitivity(
         written += [path.name for path in save_figure(figure, folder / FIGURE_STEM)]
     manifest["finished"] = now()
     manifest["files"] = written
-    write_json_atomic(folder / MANIFEST, manifest)
+    write_manifest(folder, manifest)
     return indices
 
 
@@ -562,7 +442,7 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
     manifest["invocations"].append({"command": command, "started": manifest["started"], **environment()})
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(folder / MANIFEST, manifest)
+        write_manifest(folder, manifest)
     except OSError as exc:
         raise StoreError(f"cannot write to {folder}: {exc.strerror or exc}") from None
     return manifest
@@ -572,44 +452,8 @@ def open_folder(folder: Path, study: SensitivityStudy, command: list[str]) -> di
 
 
 def indices_table(indices: pd.DataFrame, max_pairs: int = TABLE_MAX_PAIRS) -> str:
-    """The indices to read in a terminal: one row per parameter (S1, ST, mu*, sigma with their
-    intervals), most influential first, then the largest interactions (S2)."""
-    wide = _per_parameter(indices)
-    sort_by = [column for column in ("ST", "mu_star") if column in wide.columns][0]
-    wide = wide.sort_values(sort_by, ascending=False, kind="stable")
-    table = pd.DataFrame({"parameter": wide.index})
-    shown = {"S1": "S1", "ST": "ST", "mu_star": "mu*", "mu": "mu", "sigma": "sigma"}
-    for index, label in shown.items():
-        if index in wide.columns:
-            table[label] = [_with_ci(v, c) for v, c in zip(wide[index], wide[f"{index}_ci"])]
-    lines = [left_aligned(table)]
-    pairs = indices[indices["index"] == "S2"].sort_values("value", ascending=False, kind="stable")
-    if not pairs.empty:
-        top = pairs.head(max_pairs)
-        lines.append("")
-        lines.append(f"Interactions (Sobol S2, largest {len(top)} of {len(pairs)}; * interval above zero):")
-        listed = pd.DataFrame(
-            {
-                "pair": top["parameter"],
-                "S2": [_with_ci(v, c) + (" *" if v - c > 0 else "") for v, c in zip(top["value"], top["ci"])],
-            }
-        )
-        lines.append(left_aligned(listed))
-    return "\n".join(lines)
-
-
-def _per_parameter(indices: pd.DataFrame) -> pd.DataFrame:
-    single = indices[indices["index"] != "S2"]
-    order = list(dict.fromkeys(single["parameter"]))
-    wide = single.pivot(index="parameter", columns="index", values="value").reindex(order)
-    ci = single.pivot(index="parameter", columns="index", values="ci").reindex(order).add_suffix("_ci")
-    return wide.join(ci)
-
-
-def _with_ci(value: float, ci: float) -> str:
-    if np.isnan(ci):
-        return f"{value:.3f}"
-    return f"{value:.3f} ± {ci:.3f}"
+    """The indices to read in a terminal (see `experiments.present.text.indices_text`)."""
+    return indices_text(indices, max_pairs)
 
 
 def study_heading(study: SensitivityStudy) -> str:
@@ -663,13 +507,9 @@ def add_sensitivity_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, metavar="DIR", help=f"results folder (default: {RESULTS_DIR}/sensitivity-<name>)"
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a base-scenario value by its dotted path at every design point, e.g. "
+    add_set_argument(
+        parser,
+        "override a base-scenario value by its dotted path at every design point, e.g. "
         "--set formation.n_alliances=100; repeatable; not a parameter of the analysis",
     )
     parser.add_argument("--no-figures", action="store_true", help="write indices.csv only")
@@ -684,7 +524,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     study = load_sensitivity(
         args.spec, samples=args.samples, replications=args.replications, overrides=overrides
     )
-    folder = prepare_out_dir(args.out or RESULTS_DIR / f"sensitivity-{study.spec.name}")
+    folder = prepare_out_dir(out_folder(args, f"sensitivity-{study.spec.name}"))
     indices = sensitivity(
         study,
         folder,
@@ -696,9 +536,55 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(study_heading(study))
         print(indices_table(indices))
-        figures = "" if args.no_figures else f", {folder / FIGURE_STEM}.png and .svg"
-        print(f"Written: {folder / INDICES_CSV}{figures}")
+        figures = [] if args.no_figures else [f"{folder / FIGURE_STEM}.png and .svg"]
+        print_written([folder / INDICES_CSV, *figures])
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+
+def _plus_minus(value: Any, half_width: Any) -> str:
+    """'0.62 ± 0.1', or just the value when the index has no interval (Morris's mu)."""
+    shown = fmt.number(value)
+    return shown if fmt.missing(half_width) else f"{shown} ± {fmt.number(half_width)}"
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A sensitivity analysis: indices per parameter with their intervals, the most influential first."""
+    indices = page.read_csv(folder, INDICES_CSV, COLUMNS)
+    section = page.Section("sensitivity", f"Sensitivity analysis {(manifest or {}).get('name', folder.name)}")
+    single = indices[indices["index"] != "S2"]
+    for method, group in single.groupby("method", sort=False):  # in the file's order: Sobol first
+        wide = per_parameter(group).sort_index()
+        order = [c for c in ("ST", "mu_star", "S1", "mu", "sigma") if c in wide.columns]
+        wide = wide.sort_values(order[0], ascending=False, kind="stable")
+        table = pd.DataFrame({"parameter": wide.index.map(str)})
+        for index in order:
+            table[index] = [_plus_minus(v, c) for v, c in zip(wide[index], wide[f"{index}_ci"])]
+        section.tables.append(
+            page.Table(f"{method}: indices (value ± half-width of the 95% interval)", table)
+        )
+        top, lead = wide.index[0], order[0]
+        then = (
+            f", then {wide.index[1]} ({lead} = {fmt.number(wide.loc[wide.index[1], lead])})."
+            if len(wide) > 1
+            else "."
+        )
+        section.reading.append(
+            f"{method.capitalize()}: the most influential parameter is {top} ({lead} = "
+            f"{_plus_minus(wide.loc[top, lead], wide.loc[top, f'{lead}_ci'])}){then}"
+        )
+    pairs = indices[indices["index"] == "S2"].sort_values(
+        ["value", "parameter"], ascending=[False, True], kind="stable"
+    )
+    if not pairs.empty:
+        top_pairs = pairs.head(TABLE_MAX_PAIRS)
+        shown = [f"{fmt.number(v)} ± {fmt.number(c)}" for v, c in zip(top_pairs["value"], top_pairs["ci"])]
+        table = pd.DataFrame({"pair": top_pairs["parameter"].map(str), "S2": shown})
+        section.tables.append(page.Table("Largest interactions (Sobol S2)", table))
+    section.figures += page.folder_figures(folder)
+    return section
 
 
 STUDY = Study(
@@ -707,4 +593,6 @@ STUDY = Study(
     heading="Sensitivity analysis",
     arguments=add_sensitivity_command,
     run=sensitivity_command,
+    section=report_section,
+    tables={INDICES_CSV: COLUMNS},
 )

@@ -35,14 +35,17 @@ import pandas as pd
 
 from experiments.engine.spec import SpecError, as_scenario
 from experiments.engine.store import claim
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
     Study,
     Subparsers,
     checked_seed,
-    default_out_dir,
+    out_folder,
     prepare_out_dir,
+    print_written,
 )
 from experiments.studies.compare import add_change_arguments, check_changes, describe_changes
 from sim import AllianceModel, Scenario, build_scenario, load_scenario, parse_assignment
@@ -462,7 +465,8 @@ def write_story(tale: Story, folder: str | Path, command: Sequence[str] | None =
     """story.csv (the aligned timeline), story.png and story.svg, and manifest.json (provenance
     of the baseline scenario, the changes, the alliance and the endings) in `folder`."""
     from experiments.engine.outputs import write_text_atomic
-    from experiments.engine.provenance import provenance, write_json_atomic
+    from experiments.engine.provenance import provenance
+    from experiments.engine.store import write_manifest
     from experiments.present.figures import save_figure
     from experiments.present.figures.story import story_figure
 
@@ -485,8 +489,7 @@ def write_story(tale: Story, folder: str | Path, command: Sequence[str] | None =
         },
         "files": [path.name for path in written],
     }
-    write_json_atomic(folder / MANIFEST_JSON, manifest)
-    return [*written, folder / MANIFEST_JSON]
+    return [*written, write_manifest(folder, manifest)]
 
 
 # --------------------------------------------------------------------------- command line
@@ -534,7 +537,7 @@ def story_command(args: argparse.Namespace) -> int:
     changes = dict(parse_assignment(text) for text in args.assignments)
     base = load_scenario(args.scenario)
     check_changes(base, changes)
-    folder = args.out or default_out_dir(f"story-{base.name}")
+    folder = out_folder(args, f"story-{base.name}")
     tale = story(base, changes, alliance=args.alliance, pick=args.pick, seed=seed)
     claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
     prepare_out_dir(folder)
@@ -544,8 +547,40 @@ def story_command(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the story to {exc.filename or folder}: {exc.strerror or exc}") from None
     if not args.quiet:
         print(format_story(tale))
-        print(f"Written in {folder}: {', '.join(path.name for path in written)}")
+        print_written([path.name for path in written], folder)
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+#: At most this many rows of a story's timeline are shown in its report (all are in story.csv).
+STORY_MAX_ROWS = 80
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A story: the aligned timeline of one alliance in two worlds (the first rows), and the figure."""
+    timeline = page.read_csv(folder, STORY_CSV)
+    section = page.Section("story", "Story of one alliance in two worlds")
+    head = timeline.head(STORY_MAX_ROWS)
+    shown = head.astype(object).where(head.notna(), "")
+    note = (
+        f"first {STORY_MAX_ROWS} of {len(timeline)} rows; all are in {STORY_CSV}"
+        if len(timeline) > STORY_MAX_ROWS
+        else ""
+    )
+    section.tables.append(page.Table("Aligned timeline", shown.map(str), note))
+    if "week" in timeline.columns and not timeline.empty:
+        section.reading.append(
+            f"The timeline has {len(timeline)} rows, from week {fmt.number(timeline['week'].min())} "
+            f"to week {fmt.number(timeline['week'].max())}."
+        )
+    parting = (manifest or {}).get("parting_week", "absent")
+    if parting is None:
+        section.reading.append("The two worlds never part: the alliance lives the same life in both.")
+    elif parting != "absent":
+        section.reading.append(f"The two worlds part in week {parting}.")
+    section.figures += page.folder_figures(folder)
+    return section
 
 
 STUDY = Study(
@@ -554,4 +589,6 @@ STUDY = Study(
     heading="Story of one alliance",
     arguments=add_story_command,
     run=story_command,
+    section=report_section,
+    tables={STORY_CSV: TIMELINE_COLUMNS},
 )

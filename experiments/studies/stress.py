@@ -36,13 +36,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from pydantic import Field, StrictInt, StrictStr, ValidationError, field_validator, model_validator
+from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
-from experiments.analysis.stats import wilson_interval
+from experiments.analysis.regret import (  # noqa: F401 (the old module's names)
+    STRESS_COLUMNS,
+    rank_designs,
+    regret,
+    stress_table,
+    worst_case_ranking,
+)
 from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import LevelValue, SpecError, Strict
+from experiments.engine.spec import (
+    LevelValue,
+    SpecError,
+    Strict,
+    read_spec,
+    single_values,
+    spec_scenario,
+    validate_spec,
+)
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
@@ -50,10 +65,12 @@ from experiments.studies.base import (
     Subparsers,
     add_workers_argument,
     default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 from sim import Scenario, ScenarioError, build_scenario
-from sim.scenario import format_validation_error, read_yaml
+from sim.scenario import read_yaml
 from sim.schema import SafeName
 
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
@@ -62,25 +79,11 @@ STRESS_CSV = "stress.csv"
 RANKING_CSV = "ranking.csv"
 FIGURE_STEM = "stress"
 SPEC_FILE = "stress_spec.yaml"
-STRESS_COLUMNS = (
-    "design", "scenario", "success_rate", "ci_low", "ci_high", "regret",
-    "governance_cost", "net_value", "regret_net_value",
-)  # fmt: skip
 #: Top-level scenario sections a lever or condition may not change (they do not change the simulation).
 NOT_LEVERS = ("name", "description", "output")
 
 Overrides = dict[StrictStr, LevelValue]
-
-
-def single_values(overrides: Any) -> Any:
-    """`overrides` if each of its values is one number, true/false or a word; ValueError otherwise
-    (a pydantic before-validator, so that the message names the path rather than four types)."""
-    if isinstance(overrides, Mapping):
-        for path, value in overrides.items():
-            if isinstance(value, (Mapping, list, tuple)) or value is None:
-                shown = "nothing" if value is None else f"a {type(value).__name__}"
-                raise ValueError(f"{path} must be one value (a number, true/false or a word), got {shown}")
-    return overrides
+WHAT, KEYS = "stress spec", "keys (name, scenario, designs, scenarios, ...)"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -185,22 +188,13 @@ def arm_name(design: str, scenario: str) -> str:
 def load_stress_spec(path: str | Path) -> StressTest:
     """Read and check the stress spec at `path`; SpecError naming the problem otherwise."""
     path = Path(path)
-    data = read_yaml(path, "stress spec", "keys (name, scenario, designs, scenarios, ...)", SpecError)
-    spec = parse_stress_spec(data, source=str(path))
-    base_path = Path(spec.scenario)
-    if not base_path.is_absolute():
-        base_path = path.parent / base_path
-    if not base_path.is_file():
-        raise SpecError(f"{path}: scenario {spec.scenario} not found (looked for {base_path})")
-    return resolve_stress_spec(spec, base_path, spec_path=path)
+    spec = read_spec(path, StressSpec, WHAT, KEYS)
+    return resolve_stress_spec(spec, spec_scenario(path, spec.scenario), spec_path=path)
 
 
 def parse_stress_spec(data: Mapping[str, Any], source: str = "") -> StressSpec:
     """Validate a stress spec mapping; SpecError with one line per problem."""
-    try:
-        return StressSpec.model_validate(dict(data))
-    except ValidationError as err:
-        raise SpecError(format_validation_error(err, source, root=StressSpec, what="stress spec")) from None
+    return validate_spec(data, StressSpec, WHAT, source)
 
 
 def resolve_stress_spec(
@@ -265,110 +259,6 @@ def _check_bundle(label: str, base: Scenario, overrides: Mapping[str, Any]) -> N
         build_scenario(base, overrides, source=label)
     except ScenarioError as exc:
         raise SpecError(f"{label}: {str(exc).removeprefix('--set ')}") from None
-
-
-# --------------------------------------------------------------------------- the tables
-
-
-def regret(table: pd.DataFrame, objective: str = "success_rate") -> pd.Series:
-    """Per row of `table` (design, scenario, `objective`): the best value of the objective among the
-    designs in the same scenario minus this row's (higher is better). Zero for the best design of
-    each scenario, never negative."""
-    best = table.groupby("scenario", sort=False)[objective].transform("max")
-    name = "regret" if objective == "success_rate" else f"regret_{objective}"
-    return (best - table[objective]).rename(name)
-
-
-def stress_table(runs: pd.DataFrame, cells: Sequence[tuple[str, str]]) -> pd.DataFrame:
-    """The stress table from an arms experiment's runs: one row per (design, scenario) = point i of
-    `cells`, with successes / decided pooled over the point's successful runs, its Wilson interval,
-    the regret, the mean governance cost and net value per alliance (value units, all partners
-    together) and the regret on net value."""
-    ok = runs[runs["status"] == "ok"].copy()
-    for column in ("mean_governance_cost", "mean_net_value"):
-        if column not in ok.columns:  # runs stored before the partners' accounts were kept
-            ok[column] = np.nan
-        ok[f"{column}_total"] = ok[column] * ok["alliances"]
-    sums = ok.groupby("point_id")[
-        ["successes", "decided", "alliances", "mean_governance_cost_total", "mean_net_value_total"]
-    ].sum(min_count=1)
-    rows = []
-    for point, (design, scenario) in enumerate(cells):
-        successes = int(sums["successes"].get(point, 0) or 0)
-        decided = int(sums["decided"].get(point, 0) or 0)
-        alliances = float(sums["alliances"].get(point, 0) or 0)
-        low, high = wilson_interval(successes, decided)
-        rate = successes / decided if decided else float("nan")
-        per = {
-            c: float(sums[c].get(point, np.nan)) / alliances if alliances else float("nan")
-            for c in ("mean_governance_cost_total", "mean_net_value_total")
-        }
-        rows.append(
-            {
-                "design": design,
-                "scenario": scenario,
-                "success_rate": rate,
-                "ci_low": low,
-                "ci_high": high,
-                "governance_cost": per["mean_governance_cost_total"],
-                "net_value": per["mean_net_value_total"],
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["regret"] = regret(table)
-    table["regret_net_value"] = regret(table, "net_value")
-    return table[list(STRESS_COLUMNS)]
-
-
-def rank_designs(table: pd.DataFrame) -> pd.DataFrame:
-    """Designs ranked by worst case and by mean regret, from a stress table (see `stress_table`).
-
-    One row per design: worst_case (its lowest success rate over the scenarios), worst_scenario
-    (where that is), mean_success_rate, mean_regret and max_regret over the scenarios, best_in
-    (how many scenarios it is the best design in), and, when the table has them, mean_governance_cost,
-    mean_net_value and mean_regret_net_value (what the design costs and keeps, and its shortfall in
-    net value against the best design of each scenario). Ranks: rank_worst_case (1 = the highest
-    worst case, the max-min choice), rank_mean_regret (1 = the lowest mean regret in success) and
-    rank_net_value (1 = the lowest mean regret in net value). Ties share the better rank. Sorted by
-    rank_worst_case, then rank_mean_regret, then name.
-    """
-    if "regret" not in table.columns:
-        table = table.assign(regret=regret(table))
-    has_value = "net_value" in table.columns and table["net_value"].notna().any()
-    if has_value and "regret_net_value" not in table.columns:
-        table = table.assign(regret_net_value=regret(table, "net_value"))
-    rows = []
-    for design, group in table.groupby("design", sort=False):
-        worst = group.loc[group["success_rate"].idxmin()]
-        rows.append(
-            {
-                "design": design,
-                "worst_case": float(worst["success_rate"]),
-                "worst_scenario": worst["scenario"],
-                "mean_success_rate": float(group["success_rate"].mean()),
-                "mean_regret": float(group["regret"].mean()),
-                "max_regret": float(group["regret"].max()),
-                "best_in": int((group["regret"] <= 0).sum()),
-                **(
-                    {
-                        "mean_governance_cost": float(group["governance_cost"].mean()),
-                        "mean_net_value": float(group["net_value"].mean()),
-                        "mean_regret_net_value": float(group["regret_net_value"].mean()),
-                    }
-                    if has_value
-                    else {}
-                ),
-            }
-        )
-    ranking = pd.DataFrame(rows)
-    ranking["rank_worst_case"] = ranking["worst_case"].rank(ascending=False, method="min").astype(np.int64)
-    ranking["rank_mean_regret"] = ranking["mean_regret"].rank(ascending=True, method="min").astype(np.int64)
-    if has_value:
-        ranking["rank_net_value"] = (
-            ranking["mean_regret_net_value"].rank(ascending=True, method="min").astype(np.int64)
-        )
-    ranking = ranking.sort_values(["rank_worst_case", "rank_mean_regret", "design"], kind="stable")
-    return ranking.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- running
@@ -460,10 +350,10 @@ def ranking_text(ranking: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "design": ranking["design"],
-            "worst case": [f"{v:.1%}" for v in ranking["worst_case"]],
+            "worst case": ranking["worst_case"].map(fmt.percent),
             "in": ranking["worst_scenario"],
             "rank (max-min)": ranking["rank_worst_case"],
-            "mean regret": [f"{100 * v:.1f} pts" for v in ranking["mean_regret"]],
+            "mean regret": [fmt.shortfall(v, "pts") for v in ranking["mean_regret"]],
             "rank (regret)": ranking["rank_mean_regret"],
             "best in": ranking["best_in"],
             **(
@@ -481,9 +371,7 @@ def ranking_text(ranking: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rate_text(rate: float, low: float, high: float) -> str:
-    if np.isnan(rate):
-        return "n/a"
-    return f"{rate:.1%} ({low:.1%}-{high:.1%})"
+    return fmt.percent_range(rate, low, high, sep="-")
 
 
 # --------------------------------------------------------------------------- command line
@@ -527,7 +415,7 @@ def stress_command(args: argparse.Namespace) -> int:
     """`alliance-sim stress`: run (or resume) the stress test, print the table and the ranking."""
     require_positive(args, "workers", "replications")
     test = load_stress_spec(args.spec)
-    folder = args.out or default_out_dir(test.spec.name)
+    folder = out_folder(args, test.spec.name)
     table = stress_test(
         test,
         replications=args.replications,
@@ -544,8 +432,62 @@ def stress_command(args: argparse.Namespace) -> int:
         print("Designs ranked by worst case (max-min) and by mean regret:")
         print(left_aligned(ranking_text(rank_designs(table))))
         written = [STRESS_CSV, RANKING_CSV, f"{FIGURE_STEM}.png", f"{FIGURE_STEM}.svg"]
-        print(f"Written in {folder}: {', '.join(written)}")
+        print_written(written, folder)
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A stress test: designs by scenarios with intervals, the max-min design and the regret."""
+    frame = page.read_csv(folder, STRESS_CSV, STRESS_COLUMNS)
+    section = page.Section("stress", f"Stress test {(manifest or {}).get('name', folder.name)}")
+    designs = list(dict.fromkeys(frame["design"]))
+    scenarios = list(dict.fromkeys(frame["scenario"]))
+    cells = {(r.design, r.scenario): r for r in frame.itertuples(index=False)}
+    matrix = pd.DataFrame({"design": designs})
+    for scenario in scenarios:
+        matrix[scenario] = [
+            fmt.percent_interval(
+                cells[(d, scenario)].success_rate, cells[(d, scenario)].ci_low, cells[(d, scenario)].ci_high
+            )
+            if (d, scenario) in cells
+            else "n/a"
+            for d in designs
+        ]
+    section.tables.append(page.Table("Success rate (95% Wilson interval), design by stress scenario", matrix))
+    ranking = worst_case_ranking(frame)
+    table = pd.DataFrame(
+        {
+            "design": ranking["design"],
+            "worst case": ranking["worst_case"].map(fmt.percent),
+            "in": ranking["worst_scenario"],
+            "mean regret": ranking["mean_regret"].map(fmt.shortfall),
+        }
+    )
+    note = "regret: the shortfall against the best design in the same scenario"
+    section.tables.append(page.Table("Designs by worst case and regret", table, note))
+    if not ranking.empty:
+        top = ranking.iloc[0]
+        calm = ranking.sort_values(["mean_regret", "design"], kind="stable").iloc[0]
+        section.reading.append(
+            f"The design that holds up best in its worst case is {top['design']}: its lowest success rate, "
+            f"in {top['worst_scenario']}, is {fmt.percent(top['worst_case'])}."
+        )
+        if calm["mean_regret"] == 0:
+            section.reading.append(
+                f"{calm['design']} is the best design in every one of the {len(scenarios)} scenarios."
+            )
+        else:
+            section.reading.append(
+                f"The design with the smallest mean regret over the {len(scenarios)} scenarios is "
+                f"{calm['design']} ({fmt.shortfall(calm['mean_regret'])} below the best design of each "
+                "scenario, on average)."
+            )
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    section.details += page.text_details(folder, [SPEC_FILE])
+    return section
 
 
 STUDY = Study(
@@ -554,4 +496,6 @@ STUDY = Study(
     heading="Stress test",
     arguments=add_stress_command,
     run=stress_command,
+    section=report_section,
+    tables={STRESS_CSV: STRESS_COLUMNS},
 )

@@ -11,6 +11,7 @@ written when it finishes (summary.csv); every study that runs arms calls it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +19,47 @@ import pandas as pd
 
 from experiments.analysis import summary as analysis
 from experiments.engine import sweep as engine
-from experiments.engine.store import SUMMARY, StoreError, read_points, read_table, require_experiment_folder
+from experiments.engine.store import (
+    MANIFEST,
+    SUMMARY,
+    StoreError,
+    read_points,
+    read_table,
+    require_experiment_folder,
+    runs_changed,
+)
 from experiments.engine.sweep import (
     SweepInterrupted,
+    check_executor_choice,
+    cluster_executor,
+    describe_executor,
     load_events,
     load_outcomes,
     load_runs,
     load_timeseries,
     pending_tasks,
 )
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import percent_range, points_range
 from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
     assignments,
-    default_out_dir,
+    out_folder,
+    print_written,
     require_positive,
 )
 
 __all__ = [
     "SweepInterrupted",
+    "check_executor_choice",
+    "cluster_executor",
+    "describe_executor",
     "load_events",
     "load_outcomes",
     "load_runs",
@@ -53,6 +72,7 @@ __all__ = [
     "write_summary",
 ]
 SURVIVAL_MAX_CURVES = 8
+FIGURES = "figures"
 CLAIM = {"study": "sweep", "title": "a sweep"}
 
 
@@ -116,7 +136,7 @@ def write_figures(folder: str | Path, summary: pd.DataFrame) -> list[Path]:
     folder = Path(folder)
     manifest = require_experiment_folder(folder)
     factors = list(manifest["experiment"]["spec"]["factors"])
-    out = folder / "figures"
+    out = folder / FIGURES
     out.mkdir(exist_ok=True)
     written: list[Path] = []
     reference = _reference_rate(summary)
@@ -235,13 +255,9 @@ def add_sweep_command(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--replications", type=int, metavar="R", help="replications per design point (default: the spec's)"
     )
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a base-scenario value by its dotted path for every design point, e.g. "
+    add_set_argument(
+        parser,
+        "override a base-scenario value by its dotted path for every design point, e.g. "
         "--set formation.n_alliances=100; repeatable; not a factor of the experiment",
     )
     parser.add_argument("--retry-failed", action="store_true", help="rerun the runs recorded as failed")
@@ -263,7 +279,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     require_positive(args, "replications")
     overrides = assignments(args)
     experiment = load_spec(args.spec, replications=args.replications, scenario_overrides=overrides)
-    folder = args.out or default_out_dir(experiment.spec.name)
+    folder = out_folder(args, experiment.spec.name)
     try:
         runs = run_sweep(
             experiment,
@@ -283,7 +299,6 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 def sweep_report(folder: Path, runs: Any) -> str:
     """Runs done and failed, then the summary table."""
-
 
     failed = int((runs["status"] != "ok").sum())
     lines = [
@@ -311,15 +326,141 @@ def add_summarize_command(subparsers: Subparsers) -> None:
 
 
 def summarize_command(args: argparse.Namespace) -> int:
-
-
+    """`alliance-sim summarize`: write summary.csv and the figures, print the table."""
     summarize(args.folder, figures=not args.no_figures)
     print(summary_table(args.folder))
-    print(
-        f"Written: {args.folder / 'summary.csv'}"
-        + ("" if args.no_figures else f", {args.folder / 'figures'}/")
-    )
+    print_written([args.folder / SUMMARY, *([] if args.no_figures else [f"{args.folder / FIGURES}/"])])
     return True
+
+
+# --------------------------------------------------------------------------- report section
+
+#: At most this many design points of a sweep are listed in its report (all are in summary.csv).
+SWEEP_MAX_ROWS = 60
+#: The columns of summary.csv a report needs.
+SUMMARY_COLUMNS = ("point_id", "decided", "success_rate", "success_ci_low", "success_ci_high")
+
+
+def fresh_summary(folder: Path) -> pd.DataFrame:
+    """The sweep's summary.csv, written first if it is missing or older than the folder's runs."""
+    path = folder / SUMMARY
+    if not path.is_file() or path.stat().st_mtime_ns < runs_changed(folder):
+        write_summary(folder)
+    return page.read_csv(folder, SUMMARY, SUMMARY_COLUMNS)
+
+
+def fresh_figures(folder: Path, summary: pd.DataFrame) -> list[tuple[str, bytes]]:
+    """The sweep's figures/ (as `summarize` drew them), redrawn first if any is older than
+    summary.csv; none if `summarize` never drew them."""
+    drawn = sorted((folder / FIGURES).glob("*.png"))
+    if not drawn:
+        return []
+    summary_time = (folder / SUMMARY).stat().st_mtime_ns
+    if any(path.stat().st_mtime_ns < summary_time for path in drawn):
+        write_figures(folder, summary)
+    return page.folder_figures(folder)
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A sweep: success per design point with its interval, the best point against the reference.
+
+    The figures come from the data: summary.csv is rewritten when the runs are newer, figures/ is
+    redrawn when older than summary.csv, and without figures/ the success rate by each factor is
+    drawn for the page."""
+    from experiments.present import figures as fig
+
+    if manifest is None:
+        raise page.ReportError(f"{folder} has no {MANIFEST}")
+    summary = fresh_summary(folder)
+    factors = list(manifest.get("experiment", {}).get("spec", {}).get("factors", {}))
+    section = page.Section("sweep", f"Sweep {manifest.get('name', folder.name)}")
+    table = pd.DataFrame({fmt.words(f): summary[f].map(page.level) for f in factors if f in summary.columns})
+    table["success rate (95% CI)"] = [
+        fmt.percent_interval(r, lo, hi)
+        for r, lo, hi in zip(summary["success_rate"], summary["success_ci_low"], summary["success_ci_high"])
+    ]
+    table["decided"] = summary["decided"].map(str)
+    if "median_duration_weeks" in summary.columns:
+        table["median weeks"] = summary["median_duration_weeks"].map(fmt.number)
+    if "mean_final_trust" in summary.columns:
+        table["final trust"] = summary["mean_final_trust"].map(fmt.number)
+    has_reference = "diff_success_rate" in summary.columns and "reference" in summary.columns
+    if has_reference:
+        table["vs reference (paired)"] = [
+            "reference" if page.is_true(ref) else fmt.points_interval(d, lo, hi)
+            for ref, d, lo, hi in zip(
+                summary["reference"],
+                summary["diff_success_rate"],
+                summary["diff_ci_low"],
+                summary["diff_ci_high"],
+            )
+        ]
+    note = (
+        f"first {SWEEP_MAX_ROWS} of {len(table)} points; all are in {SUMMARY}"
+        if len(table) > SWEEP_MAX_ROWS
+        else ""
+    )
+    section.tables.append(page.Table("Success rate per design point", table.head(SWEEP_MAX_ROWS), note))
+    section.reading += sweep_reading(summary, factors, has_reference)
+    drawn = fresh_figures(folder, summary)
+    section.figures += drawn or [
+        (f"success rate by {fmt.words(f)}", page.png_bytes(fig.success_by_factor(summary, f)))
+        for f in factors
+    ]
+    section.figures += page.engine_trust_figure(folder, manifest, summary)
+    return section
+
+
+def _rate_of(row: Mapping[str, Any]) -> str:
+    return fmt.percent_interval(row["success_rate"], row["success_ci_low"], row["success_ci_high"])
+
+
+def _point_text(row: Mapping[str, Any], factors: Sequence[str]) -> str:
+    return ", ".join(f"{fmt.words(f)} = {page.level(row[f])}" for f in factors if f in row)
+
+
+def sweep_reading(summary: pd.DataFrame, factors: Sequence[str], has_reference: bool) -> list[str]:
+    """Which point did best, and how it stands against the reference point."""
+    decided = summary[summary["decided"] > 0]
+    if decided.empty:
+        return ["No alliance ended before the horizon at any design point, so there is no success rate."]
+    ordered = decided.sort_values(["success_rate", "point_id"], ascending=[False, True], kind="stable")
+    best, worst = ordered.iloc[0], ordered.iloc[-1]
+    lines = [
+        f"Across {len(summary)} design points, success ranged from {fmt.percent(worst['success_rate'])} "
+        f"({_point_text(worst, factors)}) to {fmt.percent(best['success_rate'])} "
+        f"({_point_text(best, factors)})."
+    ]
+    reference = summary[summary["reference"].map(page.is_true)] if has_reference else summary.iloc[:0]
+    if reference.empty:
+        return lines
+    ref = reference.iloc[0]
+    if int(best["point_id"]) == int(ref["point_id"]):
+        lines.append(f"The reference point ({_point_text(ref, factors)}) did best itself.")
+        if len(ordered) < 2:
+            return lines
+        best, label = ordered.iloc[1], "The next best point"
+    else:
+        label = "The best point"
+    overlap = not (
+        best["success_ci_low"] > ref["success_ci_high"] or best["success_ci_high"] < ref["success_ci_low"]
+    )
+    lines.append(
+        f"{label} ({_point_text(best, factors)}) reached {_rate_of(best)} against {_rate_of(ref)} at "
+        "the reference; the two Wilson intervals " + ("overlap." if overlap else "do not overlap.")
+    )
+    diff, low, high = best["diff_success_rate"], best["diff_ci_low"], best["diff_ci_high"]
+    if not fmt.missing(diff):
+        verdict = (
+            "the paired interval excludes zero, so the difference is more than run-to-run noise."
+            if fmt.excludes_zero(low, high)
+            else "the paired interval includes zero, so the difference cannot be told apart from noise at "
+            "these replications."
+        )
+        lines.append(
+            f"Paired by replication, the difference is {fmt.points_interval(diff, low, high)}: {verdict}"
+        )
+    return lines
 
 
 STUDY = Study(
@@ -328,4 +469,6 @@ STUDY = Study(
     heading="Sweep",
     arguments=add_sweep_command,
     run=sweep_command,
+    section=report_section,
+    tables={SUMMARY: SUMMARY_COLUMNS},
 )

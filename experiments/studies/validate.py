@@ -10,8 +10,9 @@ checks every target of `TARGETS`:
 * directions claimed by the seed articles, each a paired difference with its 95% interval on
   the right side of zero.
 
-Sources and operationalisation are in docs/VALIDATION.md. `arms_experiment` builds the engine's
-experiment for any set of arms; calibration uses it too.
+Sources and operationalisation are in docs/VALIDATION.md. The arms and the measurements of the
+patterns (pooled rates, paired differences, the hazard's shape) are `experiments.analysis.patterns`,
+which calibration uses too; `experiments.engine.arms.arms_experiment` builds the experiment.
 """
 
 from __future__ import annotations
@@ -23,34 +24,42 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.analysis.patterns import (  # noqa: F401 (the old module's names)
+    ARMS,
+    HAZARD_PEAK_RATIO,
+    HAZARD_PERIOD_WEEKS,
+    OUTCOME_COLUMNS,
+    arm_rates,
+    inverted_u,
+    paired,
+    pooled_rate,
+    premature_failure_hazard,
+    termination_hazard,
+)
 from experiments.engine.arms import arms_experiment
 from experiments.engine.spec import ResolvedExperiment
+from experiments.present import page
+from experiments.present import text as fmt
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
     RESULTS_DIR,
     CliError,
     Study,
     Subparsers,
+    add_set_argument,
     add_workers_argument,
+    out_folder,
+    print_written,
     require_positive,
 )
-from experiments.studies.validation_targets import (  # noqa: F401  (re-exported: calibration, tests)
-    ARMS,
-    HAZARD_PEAK_RATIO,
-    HAZARD_PERIOD_WEEKS,
+from experiments.studies.validation_targets import (  # noqa: F401 (the old module's names)
     TARGETS,
     Measured,
     Target,
-    arm_rates,
     direction,
     hazard_shape,
-    inverted_u,
-    paired,
-    pooled_rate,
-    premature_failure_hazard,
     rate_in_band,
     rate_in_band_and_above,
-    termination_hazard,
 )
 from sim import parse_assignment
 
@@ -86,12 +95,9 @@ def evaluate(runs: pd.DataFrame, outcomes: pd.DataFrame, arms: Mapping[str, int]
 
 
 REPORT_CSV = "validation.csv"
+#: The columns of validation.csv a report needs (`evaluate` writes them, and the source).
+REPORT_COLUMNS = ("target", "expected", "band", "measured", "ci_low", "ci_high", "unit", "passed", "note")
 REPORT_MD = "validation.md"
-OUTCOME_COLUMNS = [
-    "point_id", "replication", "outcome", "reason", "duration_weeks", "planned_term_weeks", "restructures",
-    "final_trust", "cultural_distance", "top_down", "kind", "n_partners", "complementarity",
-    "perceived_complementarity",
-]  # fmt: skip
 
 
 def default_base_scenario() -> Path:
@@ -151,16 +157,16 @@ def format_measured(row: Mapping[str, Any]) -> str:
     """The measured value of a report row with its interval, as it reads in a table."""
     value, low, high = row["measured"], row["ci_low"], row["ci_high"]
     if row["unit"] == "rate":
-        return f"{value:.1%} ({low:.1%} to {high:.1%})"
+        return fmt.percent_interval(value, low, high)
     if row["unit"] == "hazard":
         return f"peak {value:.3f} per half year (first {low:.3f}, last {high:.3f})"
     if row["unit"] == "share":
-        return f"{value:.1%} ({low:.1%} to {high:.1%})"
+        return fmt.percent_interval(value, low, high)
     if row["unit"] == "years":
         return f"{value:.1f} years ({low:.1f} to {high:.1f})"
     if row["unit"] == "number":
         return f"{value:+.2f} ({low:+.2f} to {high:+.2f})"
-    return f"{100 * value:+.1f} pts ({100 * low:+.1f} to {100 * high:+.1f})"
+    return fmt.points_range(value, low, high)
 
 
 def report_table(report: pd.DataFrame) -> pd.DataFrame:
@@ -232,13 +238,9 @@ def add_validate_command(subparsers: Subparsers) -> None:
         help="the baseline scenario to validate (default: configs/baseline.yaml)",
     )
     add_workers_argument(parser)
-    parser.add_argument(
-        "--set",
-        dest="assignments",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a baseline value by its dotted path in every arm, e.g. "
+    add_set_argument(
+        parser,
+        "override a baseline value by its dotted path in every arm, e.g. "
         "--set coefficients.reviews.satisfaction_threshold=0.9; repeatable",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -257,7 +259,7 @@ def validate_command(args: argparse.Namespace) -> int:
     if args.scenario is not None and not args.scenario.is_file():
         raise CliError(f"--scenario {args.scenario}: no such file")
     overrides = dict(parse_assignment(text) for text in args.assignments)
-    folder = args.out or RESULTS_DIR / "validation"
+    folder = out_folder(args, "validation")
     report = validate(
         folder,
         base=args.scenario,
@@ -273,8 +275,26 @@ def validate_command(args: argparse.Namespace) -> int:
             print(f"  {row['target']}: {row['note']}")
     passed = int(report["passed"].sum())
     print(f"{passed} of {len(report)} targets pass ({args.replications} replications per arm).")
-    print(f"Written: {folder / REPORT_CSV}, {folder / REPORT_MD}")
+    print_written([folder / REPORT_CSV, folder / REPORT_MD])
     return bool(passed == len(report))
+
+
+# --------------------------------------------------------------------------- report section
+
+
+def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
+    """A validation: every target with its band, what was measured and whether it passed."""
+    report = page.read_csv(folder, REPORT_CSV, REPORT_COLUMNS)
+    section = page.Section("validate", "Validation against published outcomes")
+    passed = report["passed"].map(page.is_true)
+    table = report_table(report.assign(passed=passed)).map(str)
+    section.tables.append(page.Table("Validation targets", table))
+    section.reading.append(f"{int(passed.sum())} of {len(report)} targets pass.")
+    failing = report.loc[~passed, "target"].tolist()
+    if failing:
+        section.reading.append("Failing: " + "; ".join(map(str, failing)) + ".")
+    section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
+    return section
 
 
 STUDY = Study(
@@ -283,4 +303,6 @@ STUDY = Study(
     heading="Validation",
     arguments=add_validate_command,
     run=validate_command,
+    section=report_section,
+    tables={REPORT_CSV: REPORT_COLUMNS},
 )

@@ -113,8 +113,7 @@ def run_case(name: str) -> dict:
 
 def compare_case() -> dict:
     """Run the study case through the engine (one worker) and return its record."""
-    from experiments import load_outcomes, load_runs
-    from experiments.compare import compare  # the function (the package attribute can be the module)
+    from experiments import compare, load_outcomes, load_runs
     from sim import load_scenario
 
     case = COMPARE_CASE

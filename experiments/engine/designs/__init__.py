@@ -29,6 +29,8 @@ from experiments.engine.errors import SpecError
 DESIGNS = {module.NAME: module for module in (grid, points, lhs, sobol, morris)}
 DESIGN_KINDS = tuple(DESIGNS)
 LISTED = tuple(name for name, module in DESIGNS.items() if module.LISTED)
+#: Sampled design name -> its sampler (the old name of DESIGNS' sampled part).
+SAMPLERS = {name: module.sample for name, module in DESIGNS.items() if not module.LISTED}
 
 #: Mixed into the experiment seed for the design's own randomness, so that it never coincides
 #: with a replication's seed (those are children of SeedSequence(seed)).

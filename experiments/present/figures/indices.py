@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from experiments.analysis.indices import PAIR_SEPARATOR
 from experiments.present.figures import PALETTE, factor_label
 
-#: How a pair of parameters is named in the indices table (Sobol S2): "a x b".
-PAIR_SEPARATOR = " x "
 PANEL_WIDTH = 5.2
 PANEL_HEIGHT_MIN = 4.2
 HEIGHT_PER_PARAMETER = 0.45
