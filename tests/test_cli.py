@@ -30,6 +30,7 @@ QUICK = {
     "formation.n_alliances": 20,
     "firms.count": 40,
     "simulation.horizon_weeks": 60,
+    "formation.term_weeks.distribution": "uniform",
     "formation.term_weeks.min": 30,
     "formation.term_weeks.max": 80,
 }

@@ -16,7 +16,8 @@ from sim import AllianceModel, load_scenario
 
 TINY = {
     "name": "tiny",
-    "formation": {"n_alliances": 30},
+    # terms short enough to end within the horizon (the baseline's are years longer)
+    "formation": {"n_alliances": 30, "term_weeks": {"distribution": "uniform", "min": 60, "max": 140}},
     "firms": {"count": 45},
     "simulation": {"horizon_weeks": 156},
 }
@@ -47,7 +48,7 @@ def test_an_unchanged_scenario_tells_the_same_story_twice(tiny_yaml):
 
 
 def test_a_change_parts_the_worlds_no_earlier_than_it_can_act(tiny_yaml):
-    tale = story(tiny_yaml, MEETING_CHANGE, alliance=0, seed=SEED)
+    tale = story(tiny_yaml, MEETING_CHANGE, alliance=1, seed=SEED)
     assert tale.parting_week is not None and tale.parting_week >= FIRST_WEEK_IT_CAN_ACT
     before = [
         t[t["week"] < tale.parting_week].reset_index(drop=True) for t in (tale.baseline, tale.alternative)
@@ -62,7 +63,7 @@ def test_a_change_parts_the_worlds_no_earlier_than_it_can_act(tiny_yaml):
 
 
 def test_the_first_meeting_is_where_a_meeting_change_parts_the_worlds(tiny_yaml):
-    tale = story(tiny_yaml, MEETING_CHANGE, alliance=0, seed=SEED)
+    tale = story(tiny_yaml, MEETING_CHANGE, alliance=1, seed=SEED)
     meetings = tale.baseline[tale.baseline["event"].str.startswith("meeting")]
     assert tale.parting_week == int(meetings["week"].min()) == FIRST_WEEK_IT_CAN_ACT
 
@@ -100,17 +101,17 @@ def test_the_ending_is_the_last_event_of_each_timeline(tiny_yaml):
 def test_the_same_seed_writes_the_same_bytes(tiny_yaml, tmp_path):
     outs = [tmp_path / "a", tmp_path / "b"]
     for out in outs:
-        argv = ["story", str(tiny_yaml), "--set", "governance.risk_clinic=periodic", "--pick", "flipped",
-                "--seed", str(SEED), "--out", str(out), "--quiet"]  # fmt: skip
+        argv = ["story", str(tiny_yaml), "--set", "firms.alliance_function=central_function", "--pick",
+                "flipped", "--seed", str(SEED), "--out", str(out), "--quiet"]  # fmt: skip
         assert main(argv) == 0
     for name in ("story.csv", "story.png", "story.svg"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     manifest = (outs[0] / "manifest.json").read_text()
-    assert '"seed": 1' in manifest and "governance.risk_clinic" in manifest
+    assert '"seed": 1' in manifest and "firms.alliance_function" in manifest
 
 
 def test_the_command_prints_both_columns_and_the_endings(tiny_yaml, tmp_path, capsys):
-    argv = ["story", str(tiny_yaml), "--set", "governance.meeting_interval_weeks=8", "--alliance", "0",
+    argv = ["story", str(tiny_yaml), "--set", "governance.meeting_interval_weeks=8", "--alliance", "1",
             "--seed", str(SEED), "--out", str(tmp_path / "s")]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out

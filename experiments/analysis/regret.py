@@ -15,7 +15,9 @@ import pandas as pd
 
 from experiments.analysis.stats import wilson_interval
 
-#: The columns of a stress table, in order.
+#: The columns every stress table has (tables written before the partners' accounts were kept have
+#: only these), and all the columns of a stress table today, in order.
+CORE_STRESS_COLUMNS = ("design", "scenario", "success_rate", "ci_low", "ci_high", "regret")
 STRESS_COLUMNS = (
     "design", "scenario", "success_rate", "ci_low", "ci_high", "regret",
     "governance_cost", "net_value", "regret_net_value",
@@ -37,6 +39,8 @@ def stress_table(runs: pd.DataFrame, cells: Sequence[tuple[str, str]]) -> pd.Dat
     the regret, the mean governance cost and net value per alliance (value units, all partners
     together) and the regret on net value."""
     ok = runs[runs["status"] == "ok"].copy()
+    if "alliances" not in ok.columns:
+        ok["alliances"] = np.nan
     for column in ("mean_governance_cost", "mean_net_value"):
         if column not in ok.columns:  # runs stored before the partners' accounts were kept
             ok[column] = np.nan
@@ -48,7 +52,7 @@ def stress_table(runs: pd.DataFrame, cells: Sequence[tuple[str, str]]) -> pd.Dat
     for point, (design, scenario) in enumerate(cells):
         successes = int(sums["successes"].get(point, 0) or 0)
         decided = int(sums["decided"].get(point, 0) or 0)
-        alliances = float(sums["alliances"].get(point, 0) or 0)
+        alliances = float(np.nan_to_num(sums["alliances"].get(point, 0)))
         low, high = wilson_interval(successes, decided)
         rate = successes / decided if decided else float("nan")
         per = {

@@ -40,6 +40,7 @@ import pandas as pd
 from pydantic import Field, StrictInt, StrictStr, field_validator, model_validator
 
 from experiments.analysis.regret import (  # noqa: F401 (the old module's names)
+    CORE_STRESS_COLUMNS,
     STRESS_COLUMNS,
     rank_designs,
     regret,
@@ -441,7 +442,7 @@ def stress_command(args: argparse.Namespace) -> int:
 
 def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Section:
     """A stress test: designs by scenarios with intervals, the max-min design and the regret."""
-    frame = page.read_csv(folder, STRESS_CSV, STRESS_COLUMNS)
+    frame = page.read_csv(folder, STRESS_CSV, CORE_STRESS_COLUMNS)
     section = page.Section("stress", f"Stress test {(manifest or {}).get('name', folder.name)}")
     designs = list(dict.fromkeys(frame["design"]))
     scenarios = list(dict.fromkeys(frame["scenario"]))
@@ -497,5 +498,5 @@ STUDY = Study(
     arguments=add_stress_command,
     run=stress_command,
     section=report_section,
-    tables={STRESS_CSV: STRESS_COLUMNS},
+    tables={STRESS_CSV: CORE_STRESS_COLUMNS},
 )

@@ -58,6 +58,7 @@ from experiments.studies.validation_targets import (  # noqa: F401 (the old modu
     Target,
     direction,
     hazard_shape,
+    measure_targets,
     rate_in_band,
     rate_in_band_and_above,
 )
@@ -72,8 +73,7 @@ def evaluate(runs: pd.DataFrame, outcomes: pd.DataFrame, arms: Mapping[str, int]
     """Every target checked on the runs and outcomes of an arms experiment: one row each with
     target, expected, band, measured, ci_low, ci_high, passed, note, source."""
     rows = []
-    for target in TARGETS:
-        measured = target.check(runs, outcomes, arms)
+    for target, measured in measure_targets(runs, outcomes, arms):
         rows.append(
             {
                 "target": target.name,

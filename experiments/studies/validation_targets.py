@@ -63,6 +63,28 @@ class Target:
     source: str
     check: Callable[[pd.DataFrame, pd.DataFrame, Mapping[str, int]], Measured]
     unit: str = "difference"  # how the measured value reads: "rate", "difference" or "hazard"
+    centred: bool = False  # a published level: the objective pulls it to the middle of its band
+
+    @property
+    def limits(self) -> tuple[float, float] | None:
+        """The accepted band of the measured value as numbers, when it has one."""
+        return getattr(self.check, "band", None)
+
+    def distance(self, measured: Measured) -> float:
+        """How far a measurement is from this target, for calibration: for a published level the
+        squared distance to the middle of its band in half-bands (1 at an edge); for another band
+        the squared excess outside it in half-bands (0 inside); for a direction or a shape, 0 if
+        it passed and 1 if not."""
+        limits = self.limits
+        value = measured.value
+        if limits is None or not np.isfinite(value):
+            return 0.0 if measured.passed else 1.0
+        low, high = limits
+        half = (high - low) / 2 if high > low else 1.0
+        if self.centred:
+            return float(((value - (low + high) / 2) / half) ** 2) + (0.0 if measured.passed else 1.0)
+        excess = max(low - value, 0.0, value - high)
+        return float((excess / half) ** 2) + (0.0 if measured.passed else 0.25)
 
 
 def rate_in_band(arm: str, low: float, high: float) -> Callable:
@@ -70,6 +92,7 @@ def rate_in_band(arm: str, low: float, high: float) -> Callable:
         rate, ci_low, ci_high = pooled_rate(runs, arms[arm])
         return Measured(rate, ci_low, ci_high, bool(low <= rate <= high))
 
+    check.band = (low, high)
     return check
 
 
@@ -80,6 +103,7 @@ def rate_in_band_and_above(arm: str, reference: str, low: float, high: float) ->
         note = f"paired difference {diff['mean']:+.1%} ({diff['ci_low']:+.1%} to {diff['ci_high']:+.1%})"
         return Measured(rate, ci_low, ci_high, bool(low <= rate <= high and diff["ci_low"] > 0), note)
 
+    check.band = (low, high)
     return check
 
 
@@ -117,6 +141,7 @@ def difference_in_band(plus: Sequence[str], minus: Sequence[str], low: float, hi
         diff = paired(runs, arms, plus, minus)
         return Measured(diff["mean"], diff["ci_low"], diff["ci_high"], bool(low <= diff["mean"] <= high))
 
+    check.band = (low, high)
     return check
 
 
@@ -129,6 +154,7 @@ def pattern_in_band(
         value, ci_low, ci_high = per_replication(outcomes, arms[arm], statistic)
         return Measured(value, ci_low, ci_high, bool(low <= value <= high))
 
+    check.band = (low, high)
     return check
 
 
@@ -146,6 +172,7 @@ def subgroups_in_band(arm: str, low: float, high: float) -> Callable:
         low_rate, high_rate = float(worst["success_rate"]), float(best["success_rate"])
         return Measured(low_rate, low_rate, high_rate, ok, note)
 
+    check.band = (low, high)
     return check
 
 
@@ -164,6 +191,7 @@ def design_share_in_band(low: float, high: float) -> Callable:
         diff = paired_difference(np.zeros(shares.size), shares)
         return Measured(diff["mean"], diff["ci_low"], diff["ci_high"], bool(low <= diff["mean"] <= high))
 
+    check.band = (low, high)
     return check
 
 
@@ -183,6 +211,7 @@ TARGETS: tuple[Target, ...] = (
         "Bleeke & Ernst 1991; Bamford, Ernst & Fubini 2004; Kale, Dyer & Singh 2002",
         rate_in_band("baseline", 0.45, 0.55),
         "rate",
+        centred=True,
     ),
     Target(
         "success with a dedicated alliance function",
@@ -191,6 +220,7 @@ TARGETS: tuple[Target, ...] = (
         "Kale, Dyer & Singh 2002",
         rate_in_band_and_above("central_function", "baseline", 0.58, 0.68),
         "rate",
+        centred=True,
     ),
     Target(
         "termination hazard over alliance age (every ending, first ten years)",
@@ -436,3 +466,13 @@ TARGETS: tuple[Target, ...] = (
 )
 
 
+def measure_targets(
+    runs: pd.DataFrame, outcomes: pd.DataFrame, arms: Mapping[str, int]
+) -> list[tuple[Target, Measured]]:
+    """Every target checked on the runs and outcomes of an arms experiment."""
+    return [(target, target.check(runs, outcomes, arms)) for target in TARGETS]
+
+
+def total_distance(measured: Sequence[tuple[Target, Measured]]) -> float:
+    """Sum of every target's distance (see `Target.distance`): calibration's objective."""
+    return float(sum(target.distance(m) for target, m in measured))

@@ -17,7 +17,9 @@ number (mean `formation.rate_per_week`) every week. Either way one alliance form
 4. Perceived complementarity is the mean over partner pairs of a pair trait; actual
    complementarity is lower for top-down alliances (`top_down_complementarity`) unless an insight
    workshop recovers part of it. Expectations are set from the perceived value.
-5. Trust starts near `trust.initial_mean`; for repeat partners it is a blend that gives
+5. Trust starts near `trust.initial_mean` (never below `reviews.trust_collapse`: partners who
+   trusted each other less would not have signed), capped by the alliance's drawn rapport (the
+   ceiling its trust can grow to); for repeat partners it is a blend that gives
    `repeat_partner_carryover` weight to the trust they parted with. Familiarity starts from their
    joint history.
 6. Each side is run by the firm's least loaded manager. A risk clinic at launch is held if the
@@ -185,8 +187,11 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
 
     # initial trust, familiarity: from scratch or from a previous alliance of the same partners
     slots = world.slot_ids(rows)
+    # partners who trusted each other less than the collapse threshold would not have signed:
+    # initial trust starts at that threshold at least (so no alliance collapses in its first week)
+    floor = world.coef.reviews.trust_collapse
     base = np.clip(
-        tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), 0.0, 1.0
+        tc.initial_mean + tc.initial_sd * world.streams.normal("trust_init", slots, week), floor, 1.0
     )
     carried = np.zeros_like(base)
     known = np.zeros(base.shape, dtype=bool)  # this partner has allied with a co-partner before
