@@ -294,7 +294,9 @@ class AllianceModel(mesa.Model):
         )
 
     def summary(self) -> dict:
-        """Headline numbers of the run: counts by outcome, success rate, failures by reason."""
+        """Headline numbers of the run: counts by outcome, success rate, failures by reason, the
+        median duration of decided alliances, and per alliance formed the mean governance cost and
+        net value (value units, all partners together)."""
         out = self.outcomes()
         counts = out["outcome"].value_counts()
         decided = out[out["outcome"] != "censored"]
@@ -308,6 +310,8 @@ class AllianceModel(mesa.Model):
             "median_duration_weeks": float(decided["duration_weeks"].median())
             if len(decided)
             else float("nan"),
+            "mean_governance_cost": float(out["governance_cost"].mean()) if len(out) else float("nan"),
+            "mean_net_value": float(out["net_value"].mean()) if len(out) else float("nan"),
         }
 
 

@@ -8,6 +8,7 @@ an alliance's value potential spreads realised value around expectations without
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SMALL, run_small_model
 
@@ -205,3 +206,75 @@ class TestRunningEffortAndTrust:
         # without a reference any trust adds (the older rule)
         old_rule = ReviewCoefficients(trust_reference=0.0, trust_weight=0.5, satisfaction_threshold=0.95)
         assert reviews.satisfaction(1.0, 0.1, old_rule) > old_rule.satisfaction_threshold
+
+
+class TestStressTableAccounts:
+    """The stress table carries what each design costs and keeps, with regret on each objective."""
+
+    @staticmethod
+    def runs(cells):
+        rows = []
+        for point, (successes, decided, alliances, cost, net) in enumerate(cells):
+            for replication in range(2):
+                rows.append(
+                    {
+                        "point_id": point, "replication": replication, "status": "ok",
+                        "successes": successes, "decided": decided, "alliances": alliances,
+                        "mean_governance_cost": cost[replication], "mean_net_value": net[replication],
+                    }
+                )  # fmt: skip
+        return pd.DataFrame(rows)
+
+    def test_costs_and_net_value_are_per_alliance_pooled_over_replications(self):
+        from experiments.analysis.regret import stress_table
+
+        runs = self.runs([(50, 100, 100, (10.0, 30.0), (100.0, 300.0))])
+        table = stress_table(runs, [("a", "normal")])
+        assert table.loc[0, "governance_cost"] == pytest.approx(20.0)
+        assert table.loc[0, "net_value"] == pytest.approx(200.0)
+
+    def test_regret_on_each_objective_and_best_in(self):
+        from experiments.analysis.regret import rank_designs, stress_table
+
+        # design a: more success; design b: more net value; in both scenarios
+        cells = [
+            (70, 100, 100, (50.0, 50.0), (300.0, 300.0)),
+            (60, 100, 100, (20.0, 20.0), (400.0, 400.0)),
+            (50, 100, 100, (50.0, 50.0), (200.0, 200.0)),
+            (55, 100, 100, (20.0, 20.0), (250.0, 250.0)),
+        ]
+        names = [("a", "normal"), ("b", "normal"), ("a", "storm"), ("b", "storm")]
+        table = stress_table(self.runs(cells), names)
+        assert table.loc[0, "regret"] == 0 and table.loc[1, "regret"] == pytest.approx(0.1)
+        assert table.loc[1, "regret_net_value"] == 0
+        assert table.loc[0, "regret_net_value"] == pytest.approx(100)
+        ranking = rank_designs(table).set_index("design")
+        assert ranking.loc["a", "best_in"] == 1 and ranking.loc["b", "best_in"] == 1
+        assert ranking.loc["b", "rank_net_value"] == 1 and ranking.loc["a", "rank_net_value"] == 2
+        assert ranking.loc["a", "mean_governance_cost"] == pytest.approx(50.0)
+
+    def test_runs_stored_before_the_accounts_still_make_a_table(self):
+        from experiments.analysis.regret import rank_designs, stress_table
+
+        runs = self.runs([(50, 100, 100, (1.0, 1.0), (1.0, 1.0))]).drop(
+            columns=["mean_governance_cost", "mean_net_value"]
+        )
+        table = stress_table(runs, [("a", "normal")])
+        assert np.isnan(table.loc[0, "net_value"]) and table.loc[0, "success_rate"] == pytest.approx(0.5)
+        assert "rank_net_value" not in rank_designs(table).columns
+
+
+def test_a_comparison_reports_what_a_lever_costs_and_what_partners_keep():
+    from experiments import compare
+
+    tiny = {
+        "name": "tiny",
+        "formation": {"n_alliances": 30, "term_weeks": {"distribution": "uniform", "min": 60, "max": 140}},
+        "firms": {"count": 45},
+        "simulation": {"horizon_weeks": 156},
+    }
+    table = compare(tiny, {"governance.steering_committee": True}, replications=3, seed=2, workers=1)
+    table = table.set_index("metric")
+    assert table.loc["mean_governance_cost", "difference"] > 0
+    assert table.loc["mean_governance_cost", "ci_low"] > 0
+    assert np.isfinite(table.loc["mean_net_value", "difference"])

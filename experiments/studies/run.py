@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.analysis.magnitudes import median_life_years
 from experiments.engine.metrics import wilson_interval
 from experiments.engine.outputs import FILES, MANIFEST, write_run
 from experiments.engine.store import claim
@@ -97,9 +98,30 @@ def run_report(model: AllianceModel, summary: dict[str, Any], folder: Path) -> s
         "(still running at the end, not counted in the success rate)",
         *failure_lines(summary["failures_by_reason"]),
         duration_line(summary["median_duration_weeks"]),
+        life_line(model.outcomes()),
+        money_line(summary),
         f"Results in {folder}: {', '.join(FILES)}",
     ]
     return "\n".join(lines)
+
+
+def life_line(outcomes) -> str:
+    """Median life of every alliance, censored ones included (Kaplan-Meier), or why there is none."""
+    years = median_life_years(outcomes)
+    if math.isnan(years):
+        return "Median life (Kaplan-Meier, running alliances included): beyond the horizon"
+    return f"Median life (Kaplan-Meier, running alliances included): {years:.1f} years"
+
+
+def money_line(summary: dict[str, Any]) -> str:
+    """What governing an alliance cost and what its partners kept, per alliance formed."""
+    cost, net = summary.get("mean_governance_cost"), summary.get("mean_net_value")
+    if cost is None or net is None:
+        return "Governance cost and net value: n/a"
+    return (
+        f"Per alliance (all partners, value units): governance cost {cost:.1f}, "
+        f"net value {net:.1f} after every cost"
+    )
 
 
 def weeks_simulated(model: AllianceModel) -> str:
