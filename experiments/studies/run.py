@@ -191,6 +191,14 @@ def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Sec
         ("censored (still running at the end)", str(summary["censored"])),
         *((f"failures: {fmt.words(reason)}", str(count)) for reason, count in by_reason.items()),
         ("median duration of decided alliances", f"{fmt.number(summary.get('median_duration_weeks'))} weeks"),
+        *(
+            (label, fmt.number(summary[key]))
+            for key, label in (
+                ("mean_governance_cost", "governance cost per alliance (all partners, value units)"),
+                ("mean_net_value", "net value per alliance after every cost (value units)"),
+            )
+            if summary.get(key) is not None
+        ),
     ]
     section.tables.append(page.Table("Outcomes of the run", pd.DataFrame(rows, columns=["measure", "value"])))
     if decided:
@@ -211,6 +219,16 @@ def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Sec
         section.reading.append(
             f"The most common reason for failure was {fmt.words(reason)} ({count} of {failures} failures)."
         )
+    if summary.get("mean_governance_cost") is not None:
+        section.reading.append(
+            f"Governing an alliance cost its partners {fmt.number(summary['mean_governance_cost'])} value "
+            f"units on average (meetings, reviews, the alliance function, incentives and the other levers), "
+            f"and they kept {fmt.number(summary['mean_net_value'])} after every cost."
+        )
+    section.reading.append(
+        "One seed is one draw of luck: `alliance-sim validate` runs 200 of them, and `alliance-sim "
+        "compare` pairs two settings on the same luck."
+    )
     section.figures += page.run_trust_figure(folder)
     return section
 
