@@ -512,8 +512,8 @@ class ReviewCoefficients(Section):
     )
     objective_share: Unit = _f(
         0.7,
-        "share of expected value a partner must realise for its objectives to be met (calibrated, "
-        "docs/VALIDATION.md)",
+        "share of expected value a partner must realise for its objectives to be met (set with the "
+        "calibration's levels, docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
     early_completion: bool = _f(

@@ -283,13 +283,13 @@ def test_shocks_kernel_applies_the_rules(name, market):
         governance__risk_clinic_interval_weeks=6,
         environment__shock_rate_per_year=8.0,
         environment__market_shock_rate_per_year=10.0 if market else 0.0,
-        environment__shock_severity=0.6,
+        environment__shock_severity=0.7,
         **SCENARIOS[name],
     )
     env, c = model.config.environment, model.config.coefficients.shocks
     p_market = shocks.weekly_probability(env.market_shock_rate_per_year)
     streams = model.world.streams
-    while model.steps < 60 or (streams.uniform("shocks", [-1], model.steps + 1)[0] < p_market) != market:
+    while model.steps < 70 or (streams.uniform("shocks", [-1], model.steps + 1)[0] < p_market) != market:
         model.step()
     world = week_start(model)
     al, n, week = world.alliances, world.n, world.week
@@ -336,7 +336,7 @@ def test_shocks_kernel_applies_the_rules(name, market):
 
 
 def expected_reviews(world) -> dict[str, np.ndarray]:
-    """The reviews due this week (ODD 7.12) applied with the array rules to a copy of the state."""
+    """The reviews due this week (ODD 7.13) applied with the array rules to a copy of the state."""
     al, n, week = copy.deepcopy(world.alliances), world.n, world.week
     c, coef, streams = world.coef.reviews, world.coef, world.streams
     interval = world.scenario.governance.review_interval_weeks
@@ -459,7 +459,7 @@ def run_checking_every_week(monkeypatch, model, module, name, expect, needs) -> 
 
 
 def expected_weekly_checks(world) -> dict[str, np.ndarray]:
-    """Trust collapse and the end of the planned term (ODD 7.12) with the array rules, on a copy."""
+    """Trust collapse and the end of the planned term (ODD 7.13) with the array rules, on a copy."""
     al, n, week, c = copy.deepcopy(world.alliances), world.n, world.week, world.coef.reviews
     rows = np.flatnonzero(al.active[:n])
     trust_now = np.where(al.member[rows], al.trust_org[rows], np.inf)

@@ -208,6 +208,7 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     trust0 = np.where(
         known, tc.repeat_partner_carryover * carried + (1 - tc.repeat_partner_carryover) * base, base
     )
+    trust0 = np.maximum(trust0, floor)  # a repeat partner's blended start too
     al.trust_org[rows] = np.where(member, trust0, 0.0)
     al.trust_ip[rows] = np.where(member, trust0, 0.0)
     # rapport: how far trust between these partners can grow (relational fit, drawn per alliance)
