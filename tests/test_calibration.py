@@ -1,10 +1,12 @@
-"""Tests of experiments.studies.calibrate: the spec's checks, the objective on values known by hand, the
-scaling, and a small search end to end (resumed, extended, and refused in another's folder)."""
+"""Tests of experiments.studies.calibrate: the spec's checks, the scaling, the objective over every
+validation target on measurements known by hand, the measure over every arm, and a small search end
+to end (resumed, extended, and refused in another's folder)."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,24 +14,33 @@ import pandas as pd
 import pytest
 import yaml
 
+from experiments.analysis.patterns import ARMS, OUTCOME_COLUMNS
 from experiments.cli import main
 from experiments.engine.spec import SpecError
+from experiments.engine.sweep import load_outcomes, load_runs
 from experiments.studies.calibrate import (
+    ARM_POINTS,
     EVALUATIONS_CSV,
     RESULT_JSON,
     SPEC_FILE,
     load_calibration,
     measure,
     objective,
+    target_column,
+    target_columns,
 )
+from experiments.studies.validation_targets import TARGETS, Measured, Target
 
 BASELINE = Path(__file__).resolve().parents[1] / "configs" / "baseline.yaml"
+SHIPPED = BASELINE.parent / "calibration" / "baseline.yaml"
+COORDINATION = "coefficients.value.expectation_coordination"
+TRUST = "coefficients.reviews.trust_reference"
 SPEC = {
     "name": "small",
     "scenario": "small.yaml",
     "parameters": {
-        "coefficients.reviews.objective_share": {"low": 0.8, "high": 1.0, "start": 0.9},
-        "coefficients.learning.function_base_capability": {"low": 0.0, "high": 0.6},
+        COORDINATION: {"low": 0.2, "high": 0.4, "start": 0.28},
+        TRUST: {"low": 0.45, "high": 0.7},
     },
     "replications": 2,
     "seed": 3,
@@ -38,7 +49,8 @@ SPEC = {
 
 
 def write_spec(folder: Path, **changes) -> Path:
-    """A calibration spec on a small version of the baseline (40 alliances, three years)."""
+    """A calibration spec on a small version of the baseline (40 alliances, three years), the sizes
+    of tests/test_validation.py's QUICK settings."""
     scenario = yaml.safe_load(BASELINE.read_text())
     scenario["formation"]["n_alliances"] = 40
     scenario["firms"]["count"] = 60
@@ -59,20 +71,10 @@ def write_spec(folder: Path, **changes) -> Path:
         ({"budget": 3}, "budget"),
         ({"replications": 1}, "replications"),
         ({"parameters": {}}, "parameters"),
-        (
-            {"parameters": {"coefficients.reviews.objective_share": {"low": 0.9, "high": 0.8}}},
-            "low must be below high",
-        ),
-        (
-            {
-                "parameters": {
-                    "coefficients.reviews.objective_share": {"low": 0.8, "high": 0.9, "start": 0.95}
-                }
-            },
-            "start must lie in",
-        ),
+        ({"parameters": {COORDINATION: {"low": 0.4, "high": 0.2}}}, "low must be below high"),
+        ({"parameters": {COORDINATION: {"low": 0.2, "high": 0.3, "start": 0.35}}}, "start must lie in"),
         ({"parameters": {"coefficients.reviews.nonsense": {"low": 0, "high": 1}}}, "nonsense"),
-        ({"parameters": {"coefficients.reviews.objective_share": {"low": 0.8, "high": 1.5}}}, "high ends"),
+        ({"parameters": {COORDINATION: {"low": 0.2, "high": 1.5}}}, "high ends"),
         ({"scenario": "missing.yaml"}, "not found"),
     ],
 )
@@ -93,82 +95,221 @@ def test_malformed_yaml_is_refused(tmp_path, capsys):
     assert "alliance-sim: error:" in capsys.readouterr().err
 
 
+def test_the_shipped_spec_loads_and_starts_at_the_defaults():
+    from sim import load_scenario
+
+    calibration = load_calibration(SHIPPED)
+    defaults = load_scenario(calibration.base).model_dump(mode="python")
+    assert len(calibration.names) == 4
+    for name, parameter in calibration.spec.parameters.items():
+        default = defaults
+        for part in name.split("."):
+            default = default[part]
+        assert parameter.start == pytest.approx(default), name
+        assert parameter.low < default < parameter.high
+
+
+def test_the_fingerprint_reads_the_scenario_values_not_its_comments(tmp_path):
+    path = write_spec(tmp_path)
+    before = load_calibration(path).fingerprint()
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text("# a new comment\n" + scenario.read_text())
+    assert load_calibration(path).fingerprint() == before
+    scenario.write_text(scenario.read_text().replace("n_alliances: 40", "n_alliances: 41"))
+    assert load_calibration(path).fingerprint() != before
+
+
 def test_scaling_round_trips_and_clips(tmp_path):
     calibration = load_calibration(write_spec(tmp_path))
-    values = calibration.to_values([0.5, 0.25])
-    assert values == {
-        "coefficients.reviews.objective_share": 0.9,
-        "coefficients.learning.function_base_capability": 0.15,
-    }
-    assert np.allclose(calibration.to_unit(values), [0.5, 0.25])
-    assert calibration.to_values([1.7, -0.2]) == {
-        "coefficients.reviews.objective_share": 1.0,
-        "coefficients.learning.function_base_capability": 0.0,
-    }
+    values = calibration.to_values([0.5, 0.2])
+    assert values == {COORDINATION: 0.3, TRUST: 0.5}
+    assert np.allclose(calibration.to_unit(values), [0.5, 0.2])
+    assert calibration.to_values([1.7, -0.2]) == {COORDINATION: 0.4, TRUST: 0.45}
+
+
+# --- the column names --------------------------------------------------------------------------
+
+
+def test_every_target_has_a_short_distinct_column():
+    columns = target_columns()
+    assert list(columns) == [t.name for t in TARGETS]
+    assert len(set(columns.values())) == len(TARGETS)
+    for column in columns.values():
+        assert re.fullmatch(r"[a-z0-9_]+", column) and len(column) <= 40, column
+    assert target_column("magnitude: a periodic risk clinic") == "m_periodic_risk_clinic"
+    assert target_column("a periodic risk clinic") == "periodic_risk_clinic"
+    assert target_column("magnitude: incentives 0.1 -> 0.7 (with x)") == "m_incentives_01_07_x"
+
+
+def test_a_repeated_column_is_numbered():
+    twins = [t for t in TARGETS if t.name == "a periodic risk clinic"] * 2
+    assert list(target_columns(twins).values()) == ["periodic_risk_clinic"]  # one name, one key
+    other = Target("periodic risk clinic", "", "", "", twins[0].check)
+    assert list(target_columns([twins[0], other]).values()) == [
+        "periodic_risk_clinic",
+        "periodic_risk_clinic_2",
+    ]
 
 
 # --- the objective -----------------------------------------------------------------------------
 
 
-def patterns(baseline=0.50, function=0.63, diff_low=0.05, hazard=True) -> dict:
-    return {
-        "baseline_rate": baseline,
-        "central_function_rate": function,
-        "difference_ci_low": diff_low,
-        "hazard_inverted_u": hazard,
-    }
+def in_band(target: Target) -> Measured:
+    """A measurement that passes `target`, in the middle of its band when it has one."""
+    if target.limits is None:
+        return Measured(0.05, 0.01, 0.09, True)
+    low, high = target.limits
+    return Measured((low + high) / 2, low, high, True)
 
 
-def test_objective_on_target_is_zero_and_accepted():
-    assert objective(patterns()) == (pytest.approx(0.0), True)
+def measured_with(**changed: Measured) -> list[tuple[Target, Measured]]:
+    """Every target passing, except those named (by column) with the measurement given."""
+    columns = target_columns()
+    unknown = set(changed) - set(columns.values())
+    assert not unknown
+    return [(t, changed.get(columns[t.name], in_band(t))) for t in TARGETS]
 
 
-def test_objective_is_one_at_the_edge_of_a_band():
-    # (0.55 - 0.50) / 0.05 = 1 for the baseline, 0 for the function
-    value, accepted = objective(patterns(baseline=0.55))
+def test_every_target_in_band_with_centred_levels_costs_nothing_and_is_accepted():
+    assert objective(measured_with()) == (pytest.approx(0.0), True)
+
+
+def test_a_level_at_the_edge_of_its_band_costs_one():
+    value, accepted = objective(measured_with(baseline_success_rate=Measured(0.55, 0.52, 0.58, True)))
     assert value == pytest.approx(1.0) and accepted
+    # the other level, half-way to its edge: (0.605 - 0.63) / 0.05 = -0.5 -> 0.25
+    value, accepted = objective(
+        measured_with(success_dedicated_alliance_function=Measured(0.605, 0.58, 0.63, True))
+    )
+    assert value == pytest.approx(0.25) and accepted
 
 
-def test_objective_outside_a_band_is_rejected():
-    # (0.44 - 0.50) / 0.05 = -1.2 -> 1.44; (0.60 - 0.63) / 0.05 = -0.6 -> 0.36
-    value, accepted = objective(patterns(baseline=0.44, function=0.60))
-    assert value == pytest.approx(1.44 + 0.36) and not accepted
+def test_a_magnitude_in_its_band_costs_nothing_off_centre():
+    value, accepted = objective(measured_with(m_periodic_risk_clinic=Measured(0.14, 0.1, 0.18, True)))
+    assert value == pytest.approx(0.0) and accepted
 
 
-@pytest.mark.parametrize("missed", [{"diff_low": -0.01}, {"hazard": False}])
-def test_a_missed_pattern_costs_one_and_rejects(missed):
-    value, accepted = objective(patterns(**missed))
+def test_a_magnitude_outside_its_band_is_rejected_and_costs_its_squared_excess():
+    # a risk clinic's band is 0 to +15 pts, so a half-band is 7.5 pts
+    def cost(excess_half_bands):
+        measured = Measured(0.15 + excess_half_bands * 0.075, 0.1, 0.3, False)
+        return objective(measured_with(m_periodic_risk_clinic=measured))
+
+    (one, rejected_one), (two, rejected_two) = cost(1.0), cost(2.0)
+    assert not rejected_one and not rejected_two
+    assert one >= 1.0
+    assert two - one == pytest.approx(4.0 - 1.0)  # squared: 2^2 - 1^2
+
+
+def test_a_failed_direction_costs_one_and_rejects():
+    value, accepted = objective(measured_with(periodic_risk_clinic=Measured(0.02, -0.01, 0.05, False)))
     assert value == pytest.approx(1.0) and not accepted
 
 
-def test_nothing_decided_is_infinitely_bad():
-    value, accepted = objective(patterns(baseline=float("nan")))
-    assert math.isinf(value) and not accepted
-
-
-def test_measure_reads_both_arms_and_the_hazard():
-    runs = pd.DataFrame(
-        {
-            "point_id": [0, 0, 1, 1],
-            "replication": [0, 1, 0, 1],
-            "status": "ok",
-            "successes": [50, 40, 60, 56],
-            "decided": [100, 100, 100, 100],
-        }
-    ).assign(success_rate=lambda f: f["successes"] / f["decided"])
-    outcomes = pd.DataFrame(
-        {
-            "point_id": 0,
-            "outcome": ["success", "failure", "failure", "failure", "success"],
-            "duration_weeks": [104, 10, 60, 70, 104],
-            "planned_term_weeks": 104,
-        }
+def test_failures_add_up():
+    value, accepted = objective(
+        measured_with(
+            periodic_risk_clinic=Measured(0.02, -0.01, 0.05, False),
+            termination_hazard_over_alliance=Measured(0.1, 0.09, 0.08, False),
+            baseline_success_rate=Measured(0.45, 0.42, 0.48, True),
+        )
     )
+    assert value == pytest.approx(3.0) and not accepted
+
+
+def test_nothing_measured_is_rejected_but_finite():
+    nan = float("nan")
+    value, accepted = objective(
+        measured_with(
+            baseline_success_rate=Measured(nan, nan, nan, False),
+            periodic_risk_clinic=Measured(nan, nan, nan, False),
+        )
+    )
+    assert math.isfinite(value) and value >= 2.0 and not accepted
+    assert objective([]) == (0.0, False)
+
+
+# --- measuring every arm -----------------------------------------------------------------------
+
+
+def fake_arms(shift: dict[str, int] | None = None, replications: int = 3):
+    """Runs and outcomes of every validation arm: arm i succeeds in 40 + i alliances of 100 (plus
+    `shift` for the arms named), in every replication, with random but fixed cohorts."""
+    rng = np.random.default_rng(5)
+    runs, outcomes = [], []
+    for arm, point in ARM_POINTS.items():
+        for replication in range(replications):
+            successes = 40 + point + replication + (shift or {}).get(arm, 0)
+            runs.append(
+                {
+                    "point_id": point,
+                    "replication": replication,
+                    "status": "ok",
+                    "successes": successes,
+                    "decided": 100,
+                    "success_rate": successes / 100,
+                }
+            )
+            n = 60
+            outcome = rng.choice(
+                ["success", "failure", "restructured", "censored"], n, p=[0.45, 0.4, 0.05, 0.1]
+            )
+            outcomes.append(
+                pd.DataFrame(
+                    {
+                        "point_id": point,
+                        "replication": replication,
+                        "outcome": outcome,
+                        "reason": np.where(
+                            outcome == "failure",
+                            rng.choice(["value_shortfall", "trust_collapse", "detected_opportunism"], n),
+                            "",
+                        ),
+                        "duration_weeks": rng.integers(10, 600, n),
+                        "planned_term_weeks": 520,
+                        "restructures": rng.integers(0, 2, n),
+                        "final_trust": rng.uniform(0, 1, n),
+                        "cultural_distance": rng.uniform(0, 2, n),
+                        "top_down": rng.random(n) < 0.3,
+                        "kind": rng.choice(["horizontal", "vertical"], n),
+                        "n_partners": rng.choice([2, 3], n),
+                        "complementarity": rng.uniform(0, 1, n),
+                        "perceived_complementarity": rng.uniform(0, 1, n),
+                    }
+                )
+            )
+    return pd.DataFrame(runs), pd.concat(outcomes, ignore_index=True)
+
+
+def test_measure_reads_every_target_and_the_levels():
+    runs, outcomes = fake_arms()
+    assert set(OUTCOME_COLUMNS) <= set(outcomes.columns)
     row = measure(runs, outcomes)
-    assert row["baseline_rate"] == pytest.approx(0.45)
-    assert row["central_function_rate"] == pytest.approx(0.58)
-    assert row["difference"] == pytest.approx(0.13)  # paired: +0.10 and +0.16
-    assert row["hazard_inverted_u"]  # half-years: 1/5, 2/4, 0/2 -> peak in the middle
+    point = ARM_POINTS
+    # arm i succeeds in 40 + i + r of 100 in replication r: pooled (40 + i + 1) / 100
+    assert row["baseline_rate"] == pytest.approx(0.41)
+    assert row["central_function_rate"] == pytest.approx((41 + point["central_function"]) / 100)
+    assert row["baseline_ci_low"] < 0.41 < row["baseline_ci_high"]
+    assert row["targets_total"] == len(TARGETS)
+    columns = target_columns()
+    assert set(columns.values()) <= set(row)
+    assert row["m_periodic_risk_clinic"] == pytest.approx(point["risk_clinic"] / 100)
+    assert row["best_shipped_design_best"] == pytest.approx((41 + point["best_practice"]) / 100)
+    failing = row["failing"].split()
+    assert row["targets_passed"] == len(TARGETS) - len(failing)
+    assert set(failing) <= set(columns.values())
+    value, accepted = objective([(t, t.check(runs, outcomes, point)) for t in TARGETS])
+    assert row["objective"] == pytest.approx(value) and row["accepted"] == accepted
+
+
+@pytest.mark.parametrize("arm", list(ARMS))
+def test_measure_reads_every_arm(arm):
+    runs, outcomes = fake_arms()
+    columns = target_columns().values()
+    before = measure(runs, outcomes)
+    after = measure(*fake_arms({arm: 7}))
+    changed = [c for c in columns if not np.isclose(before[c], after[c], equal_nan=True)]
+    assert changed, f"no target reads arm {arm}"
 
 
 # --- end to end --------------------------------------------------------------------------------
@@ -188,18 +329,38 @@ def test_calibrate_runs_resumes_and_extends(tmp_path, capsys):
         assert best[name] == pytest.approx(value)
         assert SPEC["parameters"][name]["low"] <= value <= SPEC["parameters"][name]["high"]
     assert report["environment"]["python"] and report["spec"]["name"] == "small"
+    # evaluations.csv: the candidate, the verdict, the levels and every target's measured value
+    for column in ("objective", "accepted", "targets_passed", "targets_total", "baseline_rate",
+                   "baseline_ci_low", "central_function_rate", "central_function_ci_high"):  # fmt: skip
+        assert column in table.columns
+    assert set(target_columns().values()) <= set(table.columns)
+    assert (table["targets_total"] == len(TARGETS)).all()
+    # calibration.json: every target at the best candidate, measured, band and passed
+    assert [r["target"] for r in report["targets"]] == [t.name for t in TARGETS]
+    assert sum(r["passed"] for r in report["targets"]) == report["targets_passed"] == best["targets_passed"]
+    assert report["objective"] == pytest.approx(best["objective"])
+    assert report["accepted"] == all(r["passed"] for r in report["targets"])
+    for record in report["targets"]:
+        assert {"measured", "ci_low", "ci_high", "band", "limits", "passed"} <= set(record)
     printed = capsys.readouterr().out
-    assert "coefficients.reviews.objective_share =" in printed and "evaluations in" in printed
-    # the first evaluation is the start; each candidate has its own results folder of 2 arms x 2
+    assert f"{COORDINATION} =" in printed and "evaluations in" in printed
+    assert f"{report['targets_passed']} of {len(TARGETS)} targets pass" in printed
+    # the first evaluation is the start; each candidate runs every arm x 2 replications
     assert best["seconds"] >= 0 and table["evaluation"].tolist() == [1, 2, 3]
-    assert table.loc[0, "coefficients.reviews.objective_share"] == pytest.approx(0.9)
+    assert table.loc[0, COORDINATION] == pytest.approx(0.28)
     run_files = sorted((out / "evaluations").glob("*/runs/*.parquet"))
-    assert len(run_files) == 3 * 4
+    assert len(run_files) == 3 * len(ARMS) * 2
+    # the objective is the one the runs on disk give
+    first = out / table.loc[0, "folder"]
+    runs = load_runs(first)
+    assert sorted(runs["point_id"].unique()) == list(range(len(ARMS)))
+    again_row = measure(runs, load_outcomes(first, OUTCOME_COLUMNS))
+    assert again_row["objective"] == pytest.approx(table.loc[0, "objective"])
     stamps = {p: p.stat().st_mtime_ns for p in run_files}
     # the same command again replays the search from disk: no run is repeated, same answer
     assert main(argv) == status
     again = json.loads((out / RESULT_JSON).read_text())
-    assert again["fitted"] == report["fitted"]
+    assert again["fitted"] == report["fitted"] and again["targets"] == report["targets"]
     assert {p: p.stat().st_mtime_ns for p in run_files} == stamps
     # a larger budget carries on from there
     assert main([*argv, "--max-evaluations", "5"]) in (0, 1)

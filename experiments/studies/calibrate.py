@@ -1,4 +1,4 @@
-"""Calibration: fit coefficients so that the baseline reproduces published alliance outcomes.
+"""Calibration: fit coefficients so that the model reproduces every validation target at once.
 
 Pattern-oriented inverse modelling. A calibration spec (YAML, see configs/calibration/) names the
 coefficients to fit, each with its range and starting value::
@@ -6,31 +6,38 @@ coefficients to fit, each with its range and starting value::
     name: baseline
     scenario: ../baseline.yaml
     parameters:
-      coefficients.reviews.satisfaction_threshold: {low: 0.85, high: 1.05, start: 0.95}
-      coefficients.learning.function_base_capability: {low: 0.1, high: 0.6, start: 0.35}
-    replications: 20
-    seed: 7
-    max_evaluations: 40
+      coefficients.value.expectation_coordination: {low: 0.2, high: 0.4, start: 0.28}
+      coefficients.reviews.trust_reference: {low: 0.45, high: 0.7, start: 0.6}
+    replications: 8
+    seed: 20021101
+    max_evaluations: 24
 
-Each evaluation runs the validation arms `baseline` and `central_function` (see
-`experiments.studies.validate`) at the candidate values, on common random numbers with the same seed
-at every candidate (so the objective is a smooth function of the coefficients, not a fresh
-draw each time), through the experiment engine: its workers, and a resumable results folder
-per candidate under OUT/evaluations/. The patterns, all of which a candidate must match to be
-*accepted*:
+Each evaluation runs every validation arm (`experiments.analysis.patterns.ARMS`: the baseline and
+its variants, one lever or one shipped design changed each) at the candidate values, on common
+random numbers with the same seed at every candidate (so the objective is a deterministic function
+of the coefficients, not a fresh draw each time), through the experiment engine: its workers, and a
+resumable results folder per candidate under OUT/evaluations/. It then measures every target of
+`experiments.studies.validation_targets.TARGETS`, as `alliance-sim validate` does.
 
-* the baseline's success rate in 45-55% (target 50%),
-* the success rate with a dedicated alliance function in 58-68% (target 63%), above the
-  baseline's with a paired interval above zero,
-* an inverted-U hazard of premature failure (`validation.inverted_u`).
+The objective is `total_distance` of those measurements (`Target.distance`): the two published
+levels (the baseline about 50%, with an alliance function about 63%) are pulled to the middle of
+their bands (squared distance in half-bands, so 1 at an edge); every other band costs its squared
+excess outside the band in half-bands (0 inside); a failed direction or shape costs 1. A candidate
+is *accepted* when every target passes.
 
-The optimiser (scipy's bounded Nelder-Mead, in coordinates scaled to [0, 1] per parameter)
-minimises `objective`: the sum over the two rates of ((rate - target) / half band)^2, so 1 is
-the edge of a band, plus 1 for each pattern missed. Rerunning the same command replays the
-optimiser's path from the finished evaluations on disk and carries on where it stopped.
+The optimiser is scipy's Nelder-Mead with bounds, in coordinates scaled to [0, 1] per parameter,
+because the objective has no gradient (it counts passes and failures and is read off simulations),
+a few coefficients are fitted (up to 10) and an evaluation costs seconds to minutes, so the budget
+is tens of evaluations: Nelder-Mead makes progress from its first k + 1 evaluations, while CMA-ES
+spends a population of evaluations per step and optuna's samplers need many more trials than this
+to beat random search (and neither is a dependency). With common random numbers the search is
+deterministic, so rerunning the same command replays the optimiser's path from the finished
+evaluations on disk (no run is repeated) and carries on where it stopped.
 
-Writes OUT/evaluations.csv (one row per evaluation, as they finish) and OUT/calibration.json
-(fitted values, fit, time taken, provenance).
+Writes OUT/evaluations.csv (one row per evaluation, as they finish: the candidate, the objective,
+accepted, targets passed, the two level rates with their intervals, and the measured value of
+every target in a column named by `target_column`) and OUT/calibration.json (fitted values, every
+target at the best candidate with its band and whether it passed, time taken, provenance).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,17 +54,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, model_validator
 from scipy.optimize import minimize
 
-from experiments.analysis.patterns import (
-    ARMS,
-    OUTCOME_COLUMNS,
-    inverted_u,
-    paired,
-    pooled_rate,
-    premature_failure_hazard,
-)
+from experiments.analysis.patterns import ARMS, OUTCOME_COLUMNS, pooled_rate
 from experiments.engine.arms import arms_experiment
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
@@ -71,24 +73,55 @@ from experiments.studies.base import (
     print_written,
     require_positive,
 )
+from experiments.studies.validation_targets import TARGETS, Measured, Target, measure_targets, total_distance
 from sim.schema import SafeName
 
-#: (arm, target rate, lowest accepted, highest accepted): the published levels (MODEL_BRIEF.md).
-LEVEL_TARGETS: tuple[tuple[str, float, float, float], ...] = (
-    ("baseline", 0.50, 0.45, 0.55),
-    ("central_function", 0.63, 0.58, 0.68),
+#: Point of each validation arm in an evaluation's experiment (point i is arm i of ARMS).
+ARM_POINTS: dict[str, int] = {name: point for point, name in enumerate(ARMS)}
+#: The arms whose success rates evaluations.csv, the progress line and `describe` show, with the
+#: published level and band of each (the centred targets of TARGETS, in order).
+LEVEL_ARMS = ("baseline", "central_function")
+LEVEL_TARGETS: tuple[tuple[str, float, float, float], ...] = tuple(
+    (arm, (t.limits[0] + t.limits[1]) / 2, *t.limits)
+    for arm, t in zip(LEVEL_ARMS, [t for t in TARGETS if t.centred and t.limits])
 )
-#: The arm that must beat the baseline (paired interval above zero).
-IMPROVED_ARM, REFERENCE_ARM = "central_function", "baseline"
-#: Added to the objective for each pattern missed besides the levels.
+#: What a failed direction or shape adds to the objective (`Target.distance`).
+PATTERN_PENALTY = 1.0
 #: The study this module's folders are claimed for, and what it is in words (experiments.engine.store).
 CLAIM = {"study": "calibrate", "title": "a calibration"}
-PATTERN_PENALTY = 1.0
 
 SPEC_FILE = "calibration-spec.json"
 EVALUATIONS_CSV = "evaluations.csv"
 RESULT_JSON = "calibration.json"
 DECIMALS = 4  # candidates are rounded to this many decimals, so reruns find their folders
+
+_SKIPPED_WORDS = frozenset(
+    "a an the of with rather than and in on for by at every to or all once least as its is no due".split()
+)
+
+
+def target_column(name: str, words: int = 4) -> str:
+    """A short, stable column name for a target, from its name alone: its first `words` words that
+    carry meaning, lower case, joined by '_' (numbers lose their decimal point), 'm_' before a
+    magnitude. 'magnitude: a periodic risk clinic' -> 'm_periodic_risk_clinic'."""
+    text = re.sub(r"(?<=\d)\.(?=\d)", "", name.lower())
+    magnitude = text.startswith("magnitude:")
+    kept = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _SKIPPED_WORDS and w != "magnitude"]
+    return ("m_" if magnitude else "") + "_".join(kept[:words])
+
+
+def target_columns(targets: Sequence[Target] = TARGETS) -> dict[str, str]:
+    """Target name -> its column in evaluations.csv (a repeated column gets '_2', '_3', ...)."""
+    columns: dict[str, str] = {}
+    for target in targets:
+        if target.name in columns:
+            continue
+        column, n = target_column(target.name), 1
+        while column in columns.values():
+            n += 1
+            column = f"{target_column(target.name)}_{n}"
+        columns[target.name] = column
+    return columns
 
 
 class ParameterSpec(Strict):
@@ -118,9 +151,9 @@ class CalibrationSpec(Strict):
     description: StrictStr = ""
     scenario: StrictStr = Field(min_length=1)
     parameters: dict[StrictStr, ParameterSpec] = Field(min_length=1, max_length=10)
-    replications: StrictInt = Field(20, ge=2, le=10_000)
+    replications: StrictInt = Field(8, ge=2, le=10_000)
     seed: StrictInt = Field(0, ge=0, le=2**63 - 1)
-    max_evaluations: StrictInt = Field(40, ge=1, le=10_000)
+    max_evaluations: StrictInt = Field(24, ge=1, le=10_000)
     initial_step: StrictFloat = Field(
         0.15, gt=0, le=0.5, description="first simplex step, as a share of each parameter's range"
     )
@@ -151,15 +184,18 @@ class Calibration:
         return np.array([(values[n] - p.low) / (p.high - p.low) for n, p in self.spec.parameters.items()])
 
     def fingerprint(self) -> str:
-        """What makes two calibrations the same search (all but the description and budget)."""
+        """What makes two calibrations the same search (all but the description and budget; the
+        base scenario's values, not its comments; the arms every evaluation runs, so a folder of
+        another set of arms is refused)."""
         spec = self.spec.model_dump(mode="json", exclude={"description", "max_evaluations"})
-        spec["scenario"] = self.base.read_text(encoding="utf-8")
-        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+        spec["scenario"] = yaml.safe_load(self.base.read_text(encoding="utf-8"))
+        spec["arms"] = json_ready(ARMS)
+        return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def load_calibration(path: str | Path) -> Calibration:
-    """Read and check a calibration spec; SpecError names any problem. The start values are
-    checked as a scenario (known coefficient paths, values the schema accepts)."""
+    """Read and check a calibration spec; SpecError names any problem. The parameters at both ends
+    of their ranges are checked as a scenario (known coefficient paths, values the schema accepts)."""
     path = Path(path)
     spec = read_spec(path, CalibrationSpec, "calibration spec", "keys (name, scenario, parameters, ...)")
     calibration = Calibration(spec, spec_scenario(path, spec.scenario))
@@ -173,12 +209,11 @@ def load_calibration(path: str | Path) -> Calibration:
 
 
 def experiment_at(calibration: Calibration, values: Mapping[str, float]):
-    """The arms experiment that evaluates one candidate."""
-    arms = {name: ARMS[name] for name in (REFERENCE_ARM, IMPROVED_ARM)}
+    """The arms experiment that evaluates one candidate: every validation arm, common random numbers."""
     return arms_experiment(
         f"{calibration.spec.name}-evaluation",
         calibration.base,
-        arms,
+        ARMS,
         replications=calibration.spec.replications,
         seed=calibration.spec.seed,
         overrides=dict(values),
@@ -188,34 +223,62 @@ def experiment_at(calibration: Calibration, values: Mapping[str, float]):
 # --------------------------------------------------------------------------- one evaluation
 
 
-def measure(runs: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, Any]:
-    """The patterns measured on one candidate's runs (point 0 = baseline, 1 = alliance function)."""
-    points = {REFERENCE_ARM: 0, IMPROVED_ARM: 1}
-    row: dict[str, Any] = {}
-    for arm, _, _, _ in LEVEL_TARGETS:
-        rate, low, high = pooled_rate(runs, points[arm])
+def objective(measured: Sequence[tuple[Target, Measured]]) -> tuple[float, bool]:
+    """(value to minimise, accepted) for every target measured: `total_distance` (see the module
+    docstring), and whether every target passed. A value that is not finite counts as infinite."""
+    value = total_distance(measured)
+    accepted = bool(measured) and all(m.passed for _, m in measured)
+    return (value if np.isfinite(value) else float("inf")), accepted
+
+
+def summarise(
+    runs: pd.DataFrame, measured: Sequence[tuple[Target, Measured]], arms: Mapping[str, int] = ARM_POINTS
+) -> dict[str, Any]:
+    """One row of evaluations.csv (without the candidate): objective, accepted, targets passed, the
+    level rates with their Wilson intervals, the measured value of every target, the failing ones."""
+    value, accepted = objective(measured)
+    row: dict[str, Any] = {
+        "objective": value,
+        "accepted": accepted,
+        "targets_passed": sum(bool(m.passed) for _, m in measured),
+        "targets_total": len(measured),
+    }
+    for arm in LEVEL_ARMS:
+        rate, low, high = pooled_rate(runs, arms[arm])
         row[f"{arm}_rate"], row[f"{arm}_ci_low"], row[f"{arm}_ci_high"] = rate, low, high
-    diff = paired(runs, points, [IMPROVED_ARM], [REFERENCE_ARM])
-    row["difference"], row["difference_ci_low"] = diff["mean"], diff["ci_low"]
-    hazard = premature_failure_hazard(outcomes[outcomes["point_id"] == points[REFERENCE_ARM]])
-    row["hazard_inverted_u"] = inverted_u(hazard["hazard"].to_numpy())[0]
+    columns = target_columns([t for t, _ in measured])
+    row.update({columns[t.name]: m.value for t, m in measured})
+    row["failing"] = " ".join(columns[t.name] for t, m in measured if not m.passed)
     return row
 
 
-def objective(row: Mapping[str, Any]) -> tuple[float, bool]:
-    """(value to minimise, accepted) for measured patterns; see the module docstring."""
-    distance, accepted = 0.0, True
-    for arm, target, low, high in LEVEL_TARGETS:
-        rate = row[f"{arm}_rate"]
-        if not np.isfinite(rate):
-            return float("inf"), False
-        distance += ((rate - target) / ((high - low) / 2)) ** 2
-        accepted &= bool(low <= rate <= high)
-    for met in (row["difference_ci_low"] > 0, bool(row["hazard_inverted_u"])):
-        if not met:
-            distance += PATTERN_PENALTY
-            accepted = False
-    return float(distance), accepted
+def measure(
+    runs: pd.DataFrame, outcomes: pd.DataFrame, arms: Mapping[str, int] = ARM_POINTS
+) -> dict[str, Any]:
+    """Every target measured on one candidate's runs and outcomes (arm -> point), as a row of
+    evaluations.csv (see `summarise`)."""
+    return summarise(runs, measure_targets(runs, outcomes, arms), arms)
+
+
+def target_records(measured: Sequence[tuple[Target, Measured]]) -> list[dict[str, Any]]:
+    """Every target as calibration.json lists it: measured with its interval, band, passed."""
+    columns = target_columns([t for t, _ in measured])
+    return [
+        {
+            "target": t.name,
+            "column": columns[t.name],
+            "unit": t.unit,
+            "measured": m.value,
+            "ci_low": m.ci_low,
+            "ci_high": m.ci_high,
+            "band": t.band,
+            "limits": list(t.limits) if t.limits else None,
+            "passed": bool(m.passed),
+            "distance": t.distance(m),
+            "note": m.note,
+        }
+        for t, m in measured
+    ]
 
 
 # --------------------------------------------------------------------------- the search
@@ -245,6 +308,7 @@ def calibrate(
     _claim(folder, calibration)
     started, clock = now(), time.perf_counter()
     rows: list[dict[str, Any]] = []
+    details: dict[int, list[dict[str, Any]]] = {}
     cache: dict[tuple, float] = {}
     owned = executor is None
     executor = executor or make_executor(workers)
@@ -259,11 +323,12 @@ def calibrate(
         experiment = experiment_at(calibration, values)
         runs = run_sweep(experiment, where, progress=progress, executor=executor, command=command, **CLAIM)
         outcomes = load_outcomes(where, OUTCOME_COLUMNS)
-        row = {"evaluation": len(rows) + 1, **values, **measure(runs, outcomes)}
-        row["objective"], row["accepted"] = objective(row)
+        measured = measure_targets(runs, outcomes, ARM_POINTS)
+        row = {"evaluation": len(rows) + 1, **values, **summarise(runs, measured)}
         row["seconds"] = round(time.perf_counter() - tic, 2)
         row["folder"] = str(where.relative_to(folder))
         rows.append(row)
+        details[row["evaluation"]] = target_records(measured)
         write_text_atomic(folder / EVALUATIONS_CSV, pd.DataFrame(rows).to_csv(index=False))
         if progress:
             print(_progress_line(row, calibration.names), flush=True)
@@ -293,15 +358,25 @@ def calibrate(
             executor.shutdown()
     table = pd.DataFrame(rows)
     best = table.sort_values(["accepted", "objective"], ascending=[False, True]).iloc[0]
+    targets = details[int(best["evaluation"])]
     report = {
         "name": calibration.spec.name,
         "fitted": {name: float(best[name]) for name in calibration.names},
-        "fit": {
-            key: _plain(best[key])
-            for key in best.index
-            if key not in calibration.names and key not in ("evaluation", "folder")
-        },
+        "objective": float(best["objective"]),
         "accepted": bool(best["accepted"]),
+        "targets_passed": int(best["targets_passed"]),
+        "targets_total": int(best["targets_total"]),
+        "levels": {
+            arm: {
+                "rate": float(best[f"{arm}_rate"]),
+                "ci_low": float(best[f"{arm}_ci_low"]),
+                "ci_high": float(best[f"{arm}_ci_high"]),
+                "target": target,
+                "band": [low, high],
+            }
+            for arm, target, low, high in LEVEL_TARGETS
+        },
+        "targets": targets,
         "best_evaluation": int(best["evaluation"]),
         "evaluations": len(rows),
         "optimizer": message,
@@ -310,6 +385,7 @@ def calibrate(
         "started": started,
         "finished": now(),
         "spec": calibration.spec.model_dump(mode="json"),
+        "arms": list(ARMS),
         "base_scenario": str(calibration.base),
         "environment": environment(),
     }
@@ -332,39 +408,40 @@ def _candidate_name(values: Mapping[str, float]) -> str:
     return f"candidate-{digest}"
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _progress_line(row: Mapping[str, Any], names: Sequence[str]) -> str:
     shown = ", ".join(f"{name.split('.')[-1]}={row[name]:g}" for name in names)
     verdict = "accepted" if row["accepted"] else "rejected"
     return (
         f"evaluation {row['evaluation']}: {shown} -> baseline {row['baseline_rate']:.1%}, "
-        f"with function {row['central_function_rate']:.1%}, objective {row['objective']:.3f} ({verdict})"
+        f"with function {row['central_function_rate']:.1%}, "
+        f"{row['targets_passed']} of {row['targets_total']} targets pass, "
+        f"objective {row['objective']:.3f} ({verdict})"
     )
 
 
 def describe(report: Mapping[str, Any]) -> str:
-    """calibration.json as lines to read: fitted values, the fit, the verdict and the time taken."""
-    fit = report["fit"]
+    """calibration.json as lines to read: fitted values, the fit, the failing targets, the time."""
+    from experiments.studies.validate import format_measured
+
     lines = [
         f"Calibration {report['name']}: {report['evaluations']} evaluations in {report['seconds']:.0f} s"
     ]
     lines += [f"  {name} = {value:g}" for name, value in report["fitted"].items()]
-    for arm, target, low, high in LEVEL_TARGETS:
+    for arm, level in report["levels"].items():
+        low, high = level["band"]
         lines.append(
-            f"  {arm}: {fit[f'{arm}_rate']:.1%} ({fit[f'{arm}_ci_low']:.1%} to {fit[f'{arm}_ci_high']:.1%}); "
-            f"target {target:.0%}, accepted {low:.0%} to {high:.0%}"
+            f"  {arm}: {level['rate']:.1%} ({level['ci_low']:.1%} to {level['ci_high']:.1%}); "
+            f"target {level['target']:.0%}, accepted {low:.0%} to {high:.0%}"
         )
+    passed, total = report["targets_passed"], report["targets_total"]
+    verdict = "accepted (every target passes)" if report["accepted"] else "REJECTED (a target fails)"
     lines.append(
-        f"  paired difference {fit['difference']:+.1%} (interval from {fit['difference_ci_low']:+.1%}); "
-        f"inverted-U hazard: {'yes' if fit['hazard_inverted_u'] else 'no'}"
+        f"  best evaluation {report['best_evaluation']}: {passed} of {total} targets pass, {verdict}; "
+        f"objective {report['objective']:.3f}"
     )
-    verdict = "accepted (every pattern matched)" if report["accepted"] else "REJECTED (a pattern is missed)"
-    lines.append(
-        f"  best evaluation {report['best_evaluation']}: {verdict}; objective {fit['objective']:.3f}"
-    )
+    for record in report["targets"]:
+        if not record["passed"]:
+            lines.append(f"  FAIL {record['target']}: {format_measured(record)}; accepted {record['band']}")
     return "\n".join(lines)
 
 
@@ -376,12 +453,13 @@ def add_calibrate_command(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "calibrate",
         allow_abbrev=False,
-        help="fit coefficients so that the baseline reproduces published success rates",
+        help="fit coefficients so that the model matches every validation target",
         description="Pattern-oriented calibration: search the coefficients named in SPEC (bounded "
-        "Nelder-Mead) for values at which the baseline succeeds about 50% of the time, firms with "
-        "an alliance function about 63% and the termination hazard is an inverted U. Each "
-        "evaluation runs on the experiment engine into its own resumable folder. Exit status 0 when "
-        "the best values match every pattern, 1 when none did.",
+        "Nelder-Mead) for values at which every validation target passes (the published levels, "
+        "the hazard's shape, the seed articles' directions and the magnitudes), with the levels "
+        "pulled to the middle of their bands. Each evaluation runs every validation arm on common "
+        "random numbers on the experiment engine, into its own resumable folder. Exit status 0 "
+        "when the best values pass every target, 1 when none did.",
         epilog="Writes DIR/evaluations.csv (as evaluations finish) and DIR/calibration.json. Rerun "
         "the same command to resume; a larger --max-evaluations continues the search.",
     )
