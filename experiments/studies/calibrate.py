@@ -49,12 +49,14 @@ import pandas as pd
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationError, model_validator
 from scipy.optimize import minimize
 
+from experiments.engine.guards import check_count
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
 from experiments.engine.spec import SpecError, Strict
 from experiments.engine.store import claim
 from experiments.studies.base import (
     RESULTS_DIR,
+    CliError,
     Study,
     Subparsers,
     add_workers_argument,
@@ -416,6 +418,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from experiments.studies.calibrate import RESULT_JSON, calibrate, describe, load_calibration
 
     require_positive(args, "workers", "max_evaluations")
+    check_count("--max-evaluations", args.max_evaluations, CalibrationSpec, "max_evaluations", CliError)
     calibration = load_calibration(args.spec)
     folder = args.out or RESULTS_DIR / f"calibration-{calibration.spec.name}"
     report = calibrate(

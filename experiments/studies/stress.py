@@ -42,6 +42,7 @@ from pydantic import Field, StrictInt, StrictStr, ValidationError, field_validat
 
 from experiments.analysis.stats import wilson_interval
 from experiments.engine.arms import arms_experiment
+from experiments.engine.guards import check_count
 from experiments.engine.spec import LevelValue, SpecError, Strict
 from experiments.present.text import left_aligned
 from experiments.studies.base import (
@@ -370,6 +371,7 @@ def stress_test(
 
     if replications is not None and (isinstance(replications, bool) or replications < 1):
         raise SpecError(f"--replications must be a positive integer, got {replications!r}")
+    check_count("--replications", replications, StressSpec, "replications", SpecError)
     test = spec if isinstance(spec, StressTest) else load_stress_spec(spec)
     folder = Path(out) if out is not None else default_out_dir(test.spec.name)
     experiment = stress_experiment(test, replications)
