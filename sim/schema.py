@@ -20,6 +20,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+# upper bounds for the non-negative coefficients, far beyond any sensible value but small enough
+# that the arithmetic stays finite (an unbounded rate or weight overflows into inf and NaN)
+Rate = Annotated[float, Field(ge=0.0, le=100.0)]  # events per week
+Weight = Annotated[float, Field(ge=0.0, le=100.0)]  # weights, factors and ratios
+Amount = Annotated[float, Field(ge=0.0, le=1e6)]  # value units
+WEEKS_MAX = 10_400  # the longest horizon (simulation.horizon_weeks)
 
 ALLIANCE_FUNCTIONS = ("none", "central_function", "center_of_excellence", "community_of_practice")
 AllianceFunctionType = Literal["none", "central_function", "center_of_excellence", "community_of_practice"]
@@ -31,8 +37,9 @@ RISK_CLINIC_MODES = ("none", "launch", "periodic")
 class Section(BaseModel):
     """Base of every schema section: unknown keys are errors, assignments are validated."""
 
-    # strict: no silent coercion (true is not 1, "2" is not 2); YAML and --set values are typed
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
+    # strict: no silent coercion (true is not 1, "2" is not 2); YAML and --set values are typed;
+    # every float is finite (.inf and .nan are refused)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True, allow_inf_nan=False)
 
 
 def _f(default, description: str, **bounds):
@@ -223,27 +230,25 @@ class MeetingCoefficients(Section):
     virtual_weight: Unit = _f(0.45, "what a virtual meeting builds relative to one in person")
     surface_in_person: Unit = _f(0.7, "share of hidden issues an in-person meeting surfaces")
     surface_virtual: Unit = _f(0.45, "share of hidden issues a virtual meeting surfaces")
-    cost_in_person: NonNeg = _f(0.6, "cost of an in-person meeting to each partner, value units")
-    cost_virtual: NonNeg = _f(0.08, "cost of a virtual meeting to each partner, value units")
+    cost_in_person: Amount = _f(0.6, "cost of an in-person meeting to each partner, value units")
+    cost_virtual: Amount = _f(0.08, "cost of a virtual meeting to each partner, value units")
 
 
 class FrictionCoefficients(Section):
     """Submodel friction (sim/mechanisms/friction.py)."""
 
-    base_issues_per_week: NonNeg = _f(0.08, "new hidden issues per week with no distance, no ambiguity")
-    per_cultural_distance: NonNeg = _f(
-        0.06, "extra issues per week per unit of effective Kogut-Singh distance"
-    )
+    base_issues_per_week: Rate = _f(0.08, "new hidden issues per week with no distance, no ambiguity")
+    per_cultural_distance: Rate = _f(0.06, "extra issues per week per unit of effective Kogut-Singh distance")
     familiarity_discount: Unit = _f(0.6, "share of cultural distance that full familiarity takes away")
-    per_role_ambiguity: NonNeg = _f(0.10, "extra issues per week at full role ambiguity")
+    per_role_ambiguity: Rate = _f(0.10, "extra issues per week at full role ambiguity")
     charter_ambiguity_cut: Unit = _f(0.4, "share of role ambiguity a shared charter removes")
     rigidity_value_cost: Unit = _f(
         0.25, "share of coordination lost at full role rigidity (role_clarity 1), quadratic"
     )
-    per_risk_mismatch: NonNeg = _f(
+    per_risk_mismatch: Annotated[float, Field(ge=0.0, le=1000.0)] = _f(
         4.0, "issues a shock raises per unit of severity x risk-tolerance mismatch"
     )
-    reference_culture_variance: Annotated[float, Field(gt=0.0)] = _f(
+    reference_culture_variance: Annotated[float, Field(gt=0.0, le=1.0)] = _f(
         1.0 / 12.0, "variance of each culture dimension in the reference population (Kogut-Singh)"
     )
     erupt_per_week: Unit = _f(0.06, "chance per week that a hidden issue erupts into the open")
@@ -253,11 +258,11 @@ class ResolutionCoefficients(Section):
     """Submodel resolution (sim/mechanisms/resolution.py)."""
 
     base_at_meeting: Unit = _f(0.35, "chance an open issue is resolved at a meeting, average team")
-    skill_weight: NonNeg = _f(0.5, "weight of the managers' collaboration skill")
-    emotional_intelligence_weight: NonNeg = _f(0.4, "weight of emotional intelligence")
-    proactiveness_weight: NonNeg = _f(0.3, "weight of proactiveness")
-    trust_weight: NonNeg = _f(0.6, "weight of mean organisational trust")
-    capability_weight: NonNeg = _f(0.4, "weight of the firms' alliance capability")
+    skill_weight: Weight = _f(0.5, "weight of the managers' collaboration skill")
+    emotional_intelligence_weight: Weight = _f(0.4, "weight of emotional intelligence")
+    proactiveness_weight: Weight = _f(0.3, "weight of proactiveness")
+    trust_weight: Weight = _f(0.6, "weight of mean organisational trust")
+    capability_weight: Weight = _f(0.4, "weight of the firms' alliance capability")
     steering_committee: Unit = _f(
         0.5, "base chance a steering committee resolves an open issue (scaled like base_at_meeting)"
     )
@@ -268,10 +273,12 @@ class ResolutionCoefficients(Section):
         0.08, "share of hidden issues a fully proactive manager raises each week between meetings"
     )
     max_probability: Unit = _f(0.95, "upper bound of any resolution probability")
-    mode_factor_collaborative: NonNeg = _f(1.15, "resolution factor, collaborative mode")
-    mode_factor_escalation: NonNeg = _f(0.9, "resolution factor, escalation mode")
-    mode_factor_ad_hoc: NonNeg = _f(0.7, "resolution factor, ad hoc mode")
-    escalation_age_weeks: int = _f(8, "escalation mode: issues older than this are escalated", ge=1)
+    mode_factor_collaborative: Weight = _f(1.15, "resolution factor, collaborative mode")
+    mode_factor_escalation: Weight = _f(0.9, "resolution factor, escalation mode")
+    mode_factor_ad_hoc: Weight = _f(0.7, "resolution factor, ad hoc mode")
+    escalation_age_weeks: int = _f(
+        8, "escalation mode: issues older than this are escalated", ge=1, le=WEEKS_MAX
+    )
     escalation_resolve: Unit = _f(0.4, "escalation mode: chance an escalated issue is settled")
     trust_per_joint_resolution: Unit = _f(0.012, "collaborative mode: trust gain per issue solved jointly")
     trust_per_escalation: Unit = _f(0.03, "escalation mode: trust loss per escalated issue")
@@ -280,13 +287,13 @@ class ResolutionCoefficients(Section):
 class TrustCoefficients(Section):
     """Submodel trust (sim/mechanisms/trust.py)."""
 
-    erosion_to_growth: NonNeg = _f(
+    erosion_to_growth: Weight = _f(
         3.0, "how much faster trust falls than it grows for the same push (Slovic asymmetry)"
     )
     initial_mean: Unit = _f(0.45, "organisational and interpersonal trust of new partners")
     initial_sd: Unit = _f(0.08, "spread of initial trust")
     backlog_erosion: Unit = _f(0.0008, "trust loss per open issue per week, before ageing")
-    age_scale_weeks: Annotated[float, Field(gt=0.0)] = _f(
+    age_scale_weeks: Annotated[float, Field(gt=0.0, le=WEEKS_MAX)] = _f(
         12.0, "an open issue of this age erodes twice as fast as a new one"
     )
     observed_effort_gain: Unit = _f(
@@ -307,17 +314,17 @@ class ContributionCoefficients(Section):
     """Submodel contribution (sim/mechanisms/contribution.py)."""
 
     base_effort: Unit = _f(0.45, "effort a partner gives with no incentives and neutral trust")
-    incentive_weight: NonNeg = _f(
+    incentive_weight: Weight = _f(
         0.5, "effort from incentives x leadership consistency (an interaction, not a sum)"
     )
     formal_share: Unit = _f(0.5, "share of formal (vs informal) incentives in the incentive index")
-    trust_weight: NonNeg = _f(0.35, "effort from trust above what the risk tolerance demands")
+    trust_weight: Weight = _f(0.35, "effort from trust above what the risk tolerance demands")
     trust_hurdle: Unit = _f(0.5, "trust a fully risk-averse partner needs before it commits")
-    influence_weight: NonNeg = _f(0.1, "effort from the manager's influence (internal alignment)")
+    influence_weight: Weight = _f(0.1, "effort from the manager's influence (internal alignment)")
     temptation: Unit = _f(0.02, "weekly chance of opportunism of a fully tempted, distrustful firm")
-    horizontal_temptation: NonNeg = _f(1.0, "extra temptation in horizontal alliances (x base)")
+    horizontal_temptation: Weight = _f(1.0, "extra temptation in horizontal alliances (x base)")
     deterrence: Unit = _f(0.6, "how much reviews deter opportunism when held every week")
-    deterrence_horizon_weeks: Annotated[float, Field(gt=0.0)] = _f(
+    deterrence_horizon_weeks: Annotated[float, Field(gt=0.0, le=WEEKS_MAX)] = _f(
         13.0, "weeks beyond weekly reviews after which deterrence has fallen to 1/e of its weekly level"
     )
     withheld_effort: Unit = _f(0.6, "share of effort an opportunistic partner withholds")
@@ -328,7 +335,7 @@ class ContributionCoefficients(Section):
 class ValueCoefficients(Section):
     """Submodel value (sim/mechanisms/value.py)."""
 
-    value_scale: NonNeg = _f(
+    value_scale: Amount = _f(
         10.0, "joint value per week of a perfectly run alliance of complementarity 1, value units"
     )
     coordination_base: Unit = _f(0.5, "coordination quality at zero trust and no backlog")
@@ -336,16 +343,16 @@ class ValueCoefficients(Section):
     coordination_capability: Unit = _f(
         0.25, "coordination quality added by the partners' full alliance capability (processes, tools)"
     )
-    backlog_drag: NonNeg = _f(0.06, "coordination lost per open issue (exponential)")
-    invest_cost_per_week: NonNeg = _f(1.0, "invest phase: each partner's cost per week at full effort")
+    backlog_drag: Weight = _f(0.06, "coordination lost per open issue (exponential)")
+    invest_cost_per_week: Amount = _f(1.0, "invest phase: each partner's cost per week at full effort")
     top_down_complementarity: Unit = _f(
         0.55, "complementarity left in a top-down alliance without a strategic insight"
     )
-    min_objective: NonNeg = _f(
+    min_objective: Amount = _f(
         1.0, "smallest objective a partner sets, value units (an objective is never zero or negative)"
     )
     insight_recovery: Unit = _f(0.8, "share of the lost complementarity an insight workshop recovers")
-    insight_workshop_cost: NonNeg = _f(2.0, "cost of an insight workshop to each partner")
+    insight_workshop_cost: Amount = _f(2.0, "cost of an insight workshop to each partner")
     expectation_effort: Unit = _f(0.6, "effort partners assume when they set expected value")
     expectation_coordination: Unit = _f(0.67, "coordination partners assume when they set expected value")
     restructure_value_factor: Unit = _f(0.5, "value created during restructuring, relative")
@@ -354,18 +361,20 @@ class ValueCoefficients(Section):
 class ShockCoefficients(Section):
     """Submodel shocks (sim/mechanisms/shocks.py)."""
 
-    loss_per_severity: NonNeg = _f(20.0, "value lost by each partner per unit of severity")
+    loss_per_severity: Amount = _f(20.0, "value lost by each partner per unit of severity")
     response_loss_avoid: Unit = _f(0.35, "share of the loss left under a pre-agreed 'avoid'")
     response_loss_mitigate: Unit = _f(0.5, "share of the loss left under 'mitigate'")
     response_loss_transfer: Unit = _f(0.45, "share of the loss left under 'transfer'")
     response_loss_accept: Unit = _f(0.8, "share of the loss left under 'accept' (contingency)")
     clinic_conflict_cut: Unit = _f(0.7, "share of risk-mismatch conflict a clinic's responses prevent")
     clinic_trust_gain: Unit = _f(0.1, "trust gain from holding a risk clinic")
-    clinic_cost: NonNeg = _f(1.0, "cost of a risk clinic to each partner, value units")
+    clinic_cost: Amount = _f(1.0, "cost of a risk clinic to each partner, value units")
     clinic_decay_per_week: Unit = _f(0.01, "share of a clinic's coverage that goes stale each week")
     drift_threshold: Unit = _f(0.6, "severity above which a shock can shift a partner's strategy")
     drift_complementarity_loss: Unit = _f(0.5, "complementarity lost per unit severity above threshold")
-    drift_window_weeks: int = _f(26, "an exit this soon after a strategic shift counts as drift", ge=1)
+    drift_window_weeks: int = _f(
+        26, "an exit this soon after a strategic shift counts as drift", ge=1, le=WEEKS_MAX
+    )
 
 
 class TurnoverCoefficients(Section):
@@ -387,7 +396,7 @@ class TurnoverCoefficients(Section):
 class LearningCoefficients(Section):
     """Submodel learning (sim/mechanisms/learning.py)."""
 
-    experience_scale_years: Annotated[float, Field(gt=0.0)] = _f(
+    experience_scale_years: Annotated[float, Field(gt=0.0, le=1000.0)] = _f(
         8.0, "alliance-years of experience that take capability 63% of the way to its maximum"
     )
     capability_max_none: Unit = _f(0.4, "capability a firm without an alliance function can reach")
@@ -411,13 +420,13 @@ class LearningCoefficients(Section):
 class ReviewCoefficients(Section):
     """Submodel reviews (sim/mechanisms/reviews.py)."""
 
-    value_weight: NonNeg = _f(1.0, "weight of realised / expected value in satisfaction")
-    trust_weight: NonNeg = _f(0.5, "weight of organisational trust in satisfaction")
-    satisfaction_threshold: NonNeg = _f(0.95, "satisfaction below which a partner is unhappy")
-    exit_temperature: Annotated[float, Field(gt=0.0)] = _f(
+    value_weight: Weight = _f(1.0, "weight of realised / expected value in satisfaction")
+    trust_weight: Weight = _f(0.5, "weight of organisational trust in satisfaction")
+    satisfaction_threshold: Weight = _f(0.95, "satisfaction below which a partner is unhappy")
+    exit_temperature: Annotated[float, Field(gt=0.0, le=100.0)] = _f(
         0.2, "softness of the exit decision (logistic scale)"
     )
-    exit_margin: NonNeg = _f(
+    exit_margin: Weight = _f(
         0.15,
         "centre of the logistic curve of acting on dissatisfaction (before it is rescaled to start at 0)",
     )
@@ -426,7 +435,7 @@ class ReviewCoefficients(Section):
     restructure_min_trust: Unit = _f(0.25, "no restructuring below this trust")
     max_restructures: int = _f(2, "restructurings an alliance can go through", ge=0, le=20)
     restructure_weeks: int = _f(8, "length of a restructuring", ge=1, le=520)
-    restructure_cost: NonNeg = _f(5.0, "cost of renegotiating to each partner, value units")
+    restructure_cost: Amount = _f(5.0, "cost of renegotiating to each partner, value units")
     renegotiated_expectation: Unit = _f(
         0.5, "renegotiation moves expected value this share of the way to what is realised"
     )
@@ -436,9 +445,14 @@ class ReviewCoefficients(Section):
         "docs/VALIDATION.md)",
     )
     trust_collapse: Unit = _f(0.15, "a partner whose trust falls below this exits at once")
-    recent_betrayal_weeks: int = _f(26, "an exit this soon after a betrayal counts as opportunism", ge=1)
+    recent_betrayal_weeks: int = _f(
+        26, "an exit this soon after a betrayal counts as opportunism", ge=1, le=WEEKS_MAX
+    )
     grace_weeks: int = _f(
-        26, "operating weeks before value is judged (until then the value term counts as on target)", ge=0
+        26,
+        "operating weeks before value is judged (until then the value term counts as on target)",
+        ge=0,
+        le=WEEKS_MAX,
     )
     judgement_ramp_weeks: int = _f(
         52,
@@ -452,8 +466,8 @@ class ReviewCoefficients(Section):
 class FormationCoefficients(Section):
     """Submodel formation (sim/mechanisms/formation.py), partner choice in ongoing mode."""
 
-    complementarity_preference: NonNeg = _f(3.0, "logit weight of expected complementarity")
-    prior_trust_preference: NonNeg = _f(
+    complementarity_preference: Weight = _f(3.0, "logit weight of expected complementarity")
+    prior_trust_preference: Weight = _f(
         4.0, "logit weight of trust left by a previous alliance, relative to a stranger's"
     )
 
