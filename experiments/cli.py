@@ -6,8 +6,9 @@ The subcommands are built from the study registry (`experiments.studies.registry
 declared by its module) plus three tools: `summarize` (a sweep's summary and figures), `report`
 (any result folder as HTML) and `dashboard` (the workshop page). Every handler ends here: `main`
 turns what it returns into the exit status (True or None: 0; False, a verdict that failed: 1), a
-`CliError`, `sim.ScenarioError` or `StoreError` into one `alliance-sim: error: ...` line and 2,
-and an interruption (Ctrl-C, a lost cluster) into one line and 130, never a traceback.
+`CliError`, `sim.ScenarioError`, `StoreError` or a filesystem error (`OSError`: no space left, a
+read-only folder) into one `alliance-sim: error: ...` line and 2, and an interruption (Ctrl-C, a
+lost cluster) into one line and 130, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from experiments.dashboard.launcher import add_dashboard_command
+from experiments.engine.paths import describe_os_error
 from experiments.engine.provenance import DISTRIBUTION, package_version
 from experiments.engine.store import StoreError
 from experiments.engine.sweep import SweepInterrupted
@@ -146,7 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ScenarioError, StoreError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # a full or read-only disk, a name too long: one line, no traceback
+        print(f"{PROG}: error: {describe_os_error(exc)}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m experiments.cli` runs this file as __main__; run the importable experiments.cli
+    # instead, so that every class and handler is the one the rest of the program imports
+    # however the program starts
+    from experiments.cli import main as _main
+
+    sys.exit(_main())

@@ -1,6 +1,7 @@
 """Reading scenarios: YAML files, dotted-path overrides, and one clear message for every bad input.
 
-`load_scenario(path, overrides)` reads a YAML file (with `yaml.safe_load` only), applies overrides
+`load_scenario(path, overrides)` reads a YAML file (with `sim.safe_yaml`: a bounded regular file,
+PyYAML's safe loader, aliases bounded, duplicate keys refused, YAML 1.2 numbers), applies overrides
 given as dotted paths (`governance.meeting_interval_weeks`) and validates the result against
 `sim.schema.Scenario`. Anything wrong raises `ScenarioError`, whose message names the key, what was
 given and what is allowed; the command line turns it into exit status 2 without a traceback.
@@ -9,6 +10,7 @@ given and what is allowed; the command line turns it into exit status 2 without 
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -16,6 +18,8 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.guards import SizeError, check_scenario_fits
+from sim.safe_yaml import YamlError, load_yaml, read_yaml_text
 from sim.schema import Scenario
 
 
@@ -105,7 +109,7 @@ def format_validation_error(
         given = problem.get("input")
         text = f"{origin}{key}: {msg}"
         if kind not in ("missing",) and not isinstance(given, (dict, BaseModel)):
-            text += f" (got {given!r})"
+            text += f" (got {_short_repr(given)})"
         lines.append(text)
     # a union (e.g. alliance_function) reports one line per branch: keep them, de-duplicated
     unique = list(dict.fromkeys(lines))
@@ -114,10 +118,20 @@ def format_validation_error(
     return f"invalid {what}:\n  " + "\n  ".join(unique)
 
 
+_REPR = reprlib.Repr(maxstring=200, maxother=200, maxlist=10, maxdict=10, maxlevel=3, maxlong=200)
+
+
+def _short_repr(value: Any) -> str:
+    """repr of `value`, cut short for a long or deeply nested one (a message never holds a huge input)."""
+    return _REPR.repr(value)
+
+
 def set_dotted(data: dict, dotted: str, value: Any) -> None:
     """Set `value` at `dotted` (a.b.c) inside nested dict `data`, creating sections as needed.
 
-    Raises ScenarioError for a path that the schema does not know.
+    A mapping set at a section (`governance={meeting_mode: virtual}`) is merged into the section:
+    the keys it gives replace theirs and the others keep their values. Raises ScenarioError for a
+    path that the schema does not know.
     """
     parts = dotted.split(".")
     if not all(parts):
@@ -133,7 +147,11 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
             raise ScenarioError(_unknown_key_message(parts[:depth], key))
         last = depth == len(parts) - 1
         if last:
-            node[key] = value
+            current = node.get(key)
+            if isinstance(value, Mapping) and isinstance(current, dict) and _section_at(parts) is not None:
+                node[key] = _merged(current, value, parts)
+            else:
+                node[key] = value
             return
         child = node.get(key)
         if not isinstance(child, dict):
@@ -143,6 +161,19 @@ def set_dotted(data: dict, dotted: str, value: Any) -> None:
             node[key] = child
         node = child
         cls = _section_at(parts[: depth + 1])
+
+
+def _merged(section: dict, given: Mapping, path: list[str]) -> dict:
+    """`section` (at `path`) with the values of `given` in it, its sub-sections merged the same way
+    (a mapping that is a value, like firms.alliance_function's shares, is replaced)."""
+    out = dict(section)
+    for key, value in given.items():
+        inner = [*path, str(key)]
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and _section_at(inner) is not None:
+            out[key] = _merged(out[key], value, inner)
+        else:
+            out[key] = value
+    return out
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -156,8 +187,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not key:
         raise ScenarioError(f"bad --set '{text}': the key before '=' is empty")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
+        value = load_yaml(raw) if raw.strip() else ""
+    except (yaml.YAMLError, YamlError) as exc:
         raise ScenarioError(f"bad --set '{text}': the value is not valid YAML ({exc})") from None
     return key, value
 
@@ -168,21 +199,23 @@ def read_yaml(
     contents: str = "sections (simulation, formation, firms, ...)",
     error: type[ValueError] = ScenarioError,
 ) -> dict:
-    """Read a YAML mapping from `path` with safe_load; `error` (ScenarioError) for anything else.
+    """Read a YAML mapping from `path` (see `sim.safe_yaml`); `error` (ScenarioError) for anything else.
 
     `what` names the kind of file in messages and `contents` what its mapping holds.
     """
     path = Path(path)
-    if not path.exists():
-        raise error(f"{what} file not found: {path}")
-    if path.is_dir():
-        raise error(f"{path} is a folder; a {what} is a YAML file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {path}: {exc}") from None
+        text = read_yaml_text(path)
+    except FileNotFoundError:
+        raise error(f"{what} file not found: {path}") from None
+    except YamlError as exc:
+        raise error(str(exc)) from None
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except YamlError as exc:
+        raise error(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -209,9 +242,14 @@ def build_scenario(
     for dotted, value in (overrides or {}).items():
         set_dotted(base, dotted, value)
     try:
-        return Scenario.model_validate(base)
+        scenario = Scenario.model_validate(base)
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, source, tuple(overrides or ()))) from None
+    try:
+        check_scenario_fits(scenario)
+    except SizeError as exc:
+        raise ScenarioError(f"{source}: {exc}" if source else str(exc)) from None
+    return scenario
 
 
 def _plain(obj):

@@ -124,8 +124,14 @@ def atomic_write(path: str | Path) -> Iterator[BinaryIO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only or vanished folder: nothing to clean up, and the first error is the one
+        if isinstance(exc, OSError) and exc.filename2 is None and exc.filename in (None, str(tmp)):
+            # name the file being written, not its hidden temporary (a full disk fails in write())
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
         raise
 
 
@@ -144,4 +150,5 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write `obj` as indented JSON to `path` atomically (see `atomic_write`); NaN becomes null."""
     text = json.dumps(json_ready(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     with atomic_write(path) as handle:
-        handle.write(text.encode("utf-8"))
+        # a string with undecodable bytes (a path given on the command line) is kept as JSON escapes
+        handle.write(text.encode("utf-8", "backslashreplace"))

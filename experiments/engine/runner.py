@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.engine.metrics import describe_point
+from experiments.engine.orphans import exit_with_parent
 from experiments.engine.outputs import COLUMN_TYPES, to_arrow
 from experiments.engine.spec import KeepSpec
 from sim import AllianceModel, Scenario
@@ -270,7 +271,12 @@ class LocalPoolExecutor:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._context,
+            initializer=exit_with_parent,  # a worker ends when this process dies (engine.orphans)
+            initargs=(os.getpid(),),
+        )
         try:
             pool.submit(_ready).result()
         except BrokenProcessPool:

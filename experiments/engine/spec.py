@@ -47,6 +47,7 @@ from pydantic import (
 
 from experiments.engine.designs import DESIGN_KINDS, LISTED, sample_design
 from experiments.engine.errors import SpecError
+from experiments.engine.guards import check_count, check_experiment_fits
 from sim import Scenario, ScenarioError, build_scenario, load_scenario
 from sim.randomness import seed_entropy
 from sim.scenario import format_validation_error, read_yaml, set_dotted
@@ -358,7 +359,9 @@ def resolve_spec(
     if replications is not None:
         if not isinstance(replications, int) or isinstance(replications, bool) or replications < 1:
             raise SpecError(f"--replications must be a positive integer, got {replications!r}")
+        check_count("--replications", replications, ExperimentSpec, "replications", SpecError)
         spec = spec.model_copy(update={"replications": replications})
+    check_experiment_fits(spec)  # before any design point or scenario is built
     clash = sorted(set(overrides) & set(spec.factors))
     if clash:
         raise SpecError(

@@ -30,6 +30,7 @@ the same spec with more replications extends it.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import yaml
 
+from experiments.engine.integrity import NOTES, QUARANTINE, quarantine_bad_files, read_files
+from experiments.engine.locking import LOCK_FILE, FolderLock, FolderLocked
 from experiments.engine.outputs import write_parquet_atomic
+from experiments.engine.paths import PathProblem, check_inside, check_out_path, describe_os_error, shown
 from experiments.engine.provenance import atomic_write, environment, now, write_json_atomic
 from experiments.engine.runner import RunResult
 from experiments.engine.spec import ResolvedExperiment
@@ -65,6 +69,8 @@ class ResultsStore:
         self.folder = folder
         self.experiment = experiment
         self.manifest = manifest
+        self.lock: FolderLock | None = None
+        self.quarantined: list[str] = []
 
     # ----------------------------------------------------------------------- opening
 
@@ -84,18 +90,23 @@ class ResultsStore:
         something else, or already has more replications than asked for.
         """
         folder = Path(folder)
-        manifest = claim(folder, study, title)
-        if manifest is None:
-            manifest = _new_manifest(experiment, study, title)
-        else:
-            _check_same_experiment(folder, manifest, experiment)
-            manifest.setdefault("study", study)  # a folder written before manifests recorded it
-            manifest.setdefault("title", title)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            check_out_path(folder)
+            check_inside(folder, (RUNS, *TABLES, QUARANTINE))
+        except PathProblem as exc:
+            raise StoreError(str(exc)) from None
+        _check_usable(folder, experiment, study, title)  # before anything is written (claim creates it)
+        lock = FolderLock(folder, command)
+        try:
+            lock.acquire()
+            manifest = _check_usable(folder, experiment, study, title)  # again, now that no one else writes
+            manifest = manifest if manifest is not None else _new_manifest(experiment, study, title)
             for name in (RUNS, *TABLES):
                 (folder / name).mkdir(exist_ok=True)
             remove_temporary_files(folder)
+            moved = quarantine_bad_files(folder, TABLES)
+            if moved:
+                print(_quarantine_message(folder, moved), file=sys.stderr)
             manifest["experiment"]["spec"]["replications"] = experiment.spec.replications
             manifest["replications"] = experiment.spec.replications
             manifest["runs_total"] = experiment.n_runs
@@ -104,18 +115,31 @@ class ResultsStore:
                 {"command": command, "started": now(), "finished": None, "runs_executed": 0, **environment()}
             )
             store = cls(folder, experiment, manifest)
+            store.lock = lock
+            store.quarantined = moved
+            store.save_manifest()  # the manifest first: it describes everything written after it
             store._write_spec_and_points()
-            store.save_manifest()
+        except FolderLocked as exc:
+            raise StoreError(str(exc)) from None
         except OSError as exc:
-            raise StoreError(f"cannot write to {folder}: {exc.strerror or exc}") from None
+            lock.release()
+            raise StoreError(describe_os_error(exc, f"cannot write to {shown(folder)}:")) from None
+        except BaseException:
+            lock.release()
+            raise
         return store
+
+    def close(self) -> None:
+        """Release the folder's lock (the process's end releases it too, however it ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def _write_spec_and_points(self) -> None:
         spec = self.experiment.spec.model_dump(mode="json")
         text = yaml.safe_dump(spec, sort_keys=False)
         with atomic_write(self.folder / SPEC) as handle:
             handle.write(text.encode("utf-8"))
-        if not (self.folder / POINTS).exists():
+        if not _readable_parquet(self.folder / POINTS):
             write_parquet_atomic(
                 self.folder / POINTS, pa.Table.from_pandas(self.experiment.points, preserve_index=False)
             )
@@ -148,6 +172,36 @@ class ResultsStore:
         if sum(counts.values()) >= self.experiment.n_runs:
             self.manifest["finished"] = stamp
         self.save_manifest()
+
+
+def _check_usable(
+    folder: Path, experiment: ResolvedExperiment, study: str, title: str
+) -> dict[str, Any] | None:
+    """The folder's manifest if it holds this experiment, None if it is new or empty (`claim`
+    creates it); StoreError if it is a file, holds another study's or experiment's results or
+    something else."""
+    manifest = claim(folder, study, title)
+    if manifest is not None:
+        _check_same_experiment(folder, manifest, experiment)
+        manifest.setdefault("study", study)  # a folder written before manifests recorded it
+        manifest.setdefault("title", title)
+    return manifest
+
+
+def _readable_parquet(path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+    except (pa.ArrowException, OSError):
+        return False
+    return True
+
+
+def _quarantine_message(folder: Path, moved: list[str]) -> str:
+    shown_files = "; ".join(moved[:5]) + (f"; and {len(moved) - 5} more" if len(moved) > 5 else "")
+    return (
+        f"alliance-sim: {len(moved)} damaged run file(s) moved to {folder / QUARANTINE}/ (see "
+        f"{NOTES} there); their runs are redone: {shown_files}"
+    )
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -246,6 +300,10 @@ def require_experiment_folder(folder: str | Path) -> dict[str, Any]:
     manifest = read_manifest(folder)
     if manifest is None or manifest.get("kind") != KIND:
         raise StoreError(f"{folder} is not a sweep's results folder (no sweep {MANIFEST} in it)")
+    try:
+        check_inside(folder, (RUNS, *TABLES, QUARANTINE, "figures"))
+    except PathProblem as exc:
+        raise StoreError(str(exc)) from None
     return manifest
 
 
@@ -258,8 +316,14 @@ def completed_runs(folder: str | Path) -> dict[str, str]:
     files = _run_files(Path(folder), RUNS)
     if not files:
         return {}
-    table = ds.dataset(files, format="parquet").to_table(columns=["run_id", "status"])
-    return dict(zip(table.column("run_id").to_pylist(), table.column("status").to_pylist()))
+    try:
+        tables = [ds.dataset(files, format="parquet").to_table(columns=["run_id", "status"])]
+    except (pa.ArrowException, OSError):  # a damaged row file: read them one by one, skip it
+        tables, _ = read_files(files, ["run_id", "status"], RUNS)
+    done: dict[str, str] = {}
+    for table in tables:
+        done.update(zip(table.column("run_id").to_pylist(), table.column("status").to_pylist()))
+    return done
 
 
 #: Run files read together by `read_table` (bounds its peak memory; see there).
@@ -278,21 +342,37 @@ def read_table(
     if complete_only and table != RUNS:
         done = {path.name for path in _run_files(folder, RUNS)}
         files = [path for path in files if path.name in done]
-    if not files:
-        return pd.DataFrame(columns=list(columns) if columns else None)
     wanted = list(columns) if columns else None
     # read a bounded number of files at a time: one dataset over thousands of files holds scan
     # buffers for all of them at once, so peak memory would grow with the number of runs
-    parts = [
-        ds.dataset(files[start : start + READ_BATCH_FILES], format="parquet").to_table(columns=wanted)
-        for start in range(0, len(files), READ_BATCH_FILES)
-    ]
+    parts, unreadable = [], []
+    for start in range(0, len(files), READ_BATCH_FILES):
+        batch = files[start : start + READ_BATCH_FILES]
+        try:
+            part = ds.dataset(batch, format="parquet").to_table(columns=wanted)
+            if (
+                table == RUNS
+                and "run_id" in part.column_names
+                and part.column("run_id").to_pylist() != [path.name[: -len(".parquet")] for path in batch]
+            ):  # one row per file, in file order: a row file holding another run's row
+                raise pa.ArrowInvalid("a row file holds another run")
+            parts.append(part)
+        except (pa.ArrowException, OSError):  # a damaged file: read one by one, report and skip it
+            good, bad = read_files(batch, wanted, table)
+            parts += good
+            unreadable += bad
+    if not parts:
+        empty = pd.DataFrame(columns=wanted)
+        empty.attrs["unreadable"] = unreadable
+        return empty
     # a failed run has null counts: the runs table's integers are nullable (Int64) so that their
     # type does not depend on whether some run failed
     mapper = {pa.int64(): pd.Int64Dtype()}.get if table == RUNS else None
     frame = pa.concat_tables(parts, promote_options="permissive").to_pandas(types_mapper=mapper)
     order = [c for c in ("point_id", "replication") if c in frame.columns]
-    return frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    frame = frame.sort_values(order, kind="stable").reset_index(drop=True) if order else frame
+    frame.attrs["unreadable"] = unreadable  # 'table/file: reason' of each file that was skipped
+    return frame
 
 
 def read_points(folder: str | Path) -> pd.DataFrame:
@@ -391,6 +471,10 @@ def claim(
     with `replace` too, as a single run always has been).
     """
     folder = Path(folder)
+    try:
+        check_out_path(folder)  # a name too long, not UTF-8, a dangling link: refused, nothing made
+    except PathProblem as exc:
+        raise StoreError(str(exc)) from None
     if folder.exists() and not folder.is_dir():
         raise StoreError(f"{folder} is an existing file, not a folder")
     found = _read_record(folder / record) if folder.is_dir() else None
@@ -407,7 +491,9 @@ def claim(
                 f"{folder} holds another {title.split(' ', 1)[-1]} ({found.get('name', 'unreadable')!r}); "
                 "give another --out, or the same spec to resume it"
             )
-    if found is None and folder.is_dir() and any(folder.iterdir()) and not replace:
+    # a lock file left by a killed writer is not content (see engine.locking)
+    has_files = folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir())
+    if found is None and has_files and not replace:
         raise StoreError(
             f"{folder} is not empty and has no {record}, so it is not {title.split(' ', 1)[0]} "
             f"{title.split(' ', 1)[-1]} folder; give an empty or new folder with --out"

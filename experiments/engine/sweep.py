@@ -12,6 +12,7 @@ folder's layout and `experiments.engine.runner` for how runs are executed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 from collections import Counter
@@ -22,6 +23,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from experiments.engine.paths import describe_os_error, shown
 from experiments.engine.runner import (
     ClusterError,
     ClusterLost,
@@ -35,6 +37,7 @@ from experiments.engine.spec import ResolvedExperiment, SpecError, load_spec, ru
 from experiments.engine.store import (
     SUMMARY,
     ResultsStore,
+    StoreError,
     read_table,
     require_experiment_folder,
 )
@@ -162,6 +165,23 @@ def _run(
     `executor` it makes one for `workers` and shuts it down at the end."""
     command = list(sys.argv if command is None else command)
     store = ResultsStore.open(folder, experiment, command, study, title)
+    try:
+        return _run_in(store, experiment, folder, executor, workers, retry_failed, progress, finish)
+    finally:
+        store.close()
+
+
+def _run_in(
+    store: ResultsStore,
+    experiment: ResolvedExperiment,
+    folder: Path,
+    executor: Executor | None,
+    workers: int | None,
+    retry_failed: bool,
+    progress: bool,
+    finish: Callable[[Path], Any] | None,
+) -> pd.DataFrame:
+    """_run with the store open (and locked)."""
     done = store.completed()
     skip = {rid for rid, status in done.items() if status == "ok" or not retry_failed}
     counts = Counter(status for rid, status in done.items() if rid in skip)
@@ -197,6 +217,14 @@ def _run(
         bar.close()
         store.finish(dict(counts))
         raise
+    except OSError as exc:  # a full or read-only disk: what is written stays, a rerun resumes
+        bar.close()
+        with contextlib.suppress(OSError):
+            store.finish(dict(counts))
+        raise StoreError(
+            f"{describe_os_error(exc)}; {sum(counts.values())} of {experiment.n_runs} runs are saved in "
+            f"{shown(folder)}: make room (or make it writable) and run the same command again to finish"
+        ) from None
     finally:
         bar.close()
         if owned:

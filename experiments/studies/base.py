@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from experiments.engine.paths import PathProblem, check_out_path
 from sim import Scenario, load_scenario, parse_assignment
 
 PROG = "alliance-sim"
@@ -73,7 +74,8 @@ def add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     add_set_argument(
         parser,
         "override one scenario value by its dotted path, e.g. "
-        "--set governance.meeting_interval_weeks=2; VALUE is read as YAML; repeatable",
+        "--set governance.meeting_interval_weeks=2; VALUE is read as YAML; a mapping at a section "
+        "(--set governance={charter: true}) is merged into it, the section's other keys kept; repeatable",
     )
 
 
@@ -100,8 +102,19 @@ def default_out_dir(name: str) -> Path:
     return RESULTS_DIR / name
 
 
+def check_out_dir(folder: Path) -> Path:
+    """`folder` if it can be an output folder (see `experiments.engine.paths.check_out_path`: a
+    name too long, bytes that are not UTF-8, a dangling link are refused); CliError otherwise."""
+    try:
+        check_out_path(folder)
+    except PathProblem as exc:
+        raise CliError(str(exc)) from None
+    return folder
+
+
 def prepare_out_dir(folder: Path) -> Path:
     """Create `folder` if missing and check it is a writable folder; CliError otherwise."""
+    check_out_dir(folder)
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} is an existing file, not a folder")
     try:

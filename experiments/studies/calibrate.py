@@ -60,12 +60,14 @@ from scipy.optimize import minimize
 
 from experiments.analysis.patterns import ARMS, OUTCOME_COLUMNS, pooled_rate
 from experiments.engine.arms import arms_experiment
+from experiments.engine.guards import check_count
 from experiments.engine.provenance import environment, json_ready, now
 from experiments.engine.runner import Executor, make_executor
 from experiments.engine.spec import SpecError, Strict, read_spec, spec_scenario
 from experiments.engine.store import claim
 from experiments.studies.base import (
     RESULTS_DIR,
+    CliError,
     Study,
     Subparsers,
     add_workers_argument,
@@ -482,6 +484,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from experiments.studies.calibrate import RESULT_JSON, calibrate, describe, load_calibration
 
     require_positive(args, "workers", "max_evaluations")
+    check_count("--max-evaluations", args.max_evaluations, CalibrationSpec, "max_evaluations", CliError)
     calibration = load_calibration(args.spec)
     folder = out_folder(args, f"calibration-{calibration.spec.name}")
     report = calibrate(

@@ -31,7 +31,8 @@ import pandas as pd
 
 from experiments.analysis.stats import paired_difference
 from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import KeepSpec, SpecError, as_scenario
+from experiments.engine.guards import check_count
+from experiments.engine.spec import ExperimentSpec, KeepSpec, SpecError, as_scenario
 from experiments.present import page
 from experiments.present import text as fmt
 from experiments.present.text import describe_changes, left_aligned, value_text
@@ -150,6 +151,7 @@ def compare(
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise CompareError(f"--seed must be a non-negative integer, got {seed!r}")
+    check_count("--replications", replications, ExperimentSpec, "replications", CompareError)
     base = as_scenario(scenario)
     check_changes(base, changes)
     experiment = comparison_experiment(base, changes, replications=replications, seed=seed)

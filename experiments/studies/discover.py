@@ -50,6 +50,7 @@ from experiments.analysis.prim import (
     choose_from_trajectory,  # noqa: F401 (the old module's name)
     search_failure_boxes,
 )
+from experiments.engine.guards import check_count
 from experiments.engine.spec import (
     DesignSpec,
     ExperimentSpec,
@@ -178,6 +179,8 @@ def resolve_discovery(
     for name, value in (("--samples", samples), ("--replications", replications)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise SpecError(f"{name} must be a positive integer, got {value!r}")
+    check_count("--samples", samples, DiscoverySpec, "samples", SpecError)
+    check_count("--replications", replications, DiscoverySpec, "replications", SpecError)
     if samples is not None:
         spec = spec.model_copy(update={"samples": samples})
     for path in (*spec.design.levers, *spec.uncertainties):

@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 
 from experiments.analysis.magnitudes import median_life_years
+from experiments.engine.locking import FolderLock, FolderLocked
 from experiments.engine.metrics import wilson_interval
 from experiments.engine.outputs import FILES, MANIFEST, write_run
+from experiments.engine.paths import describe_os_error, shown
 from experiments.engine.store import claim
 from experiments.present import page
 from experiments.present import text as fmt
@@ -23,6 +25,7 @@ from experiments.studies.base import (
     Study,
     Subparsers,
     add_scenario_arguments,
+    check_out_dir,
     checked_seed,
     out_folder,
     prepare_out_dir,
@@ -70,17 +73,25 @@ def run_command(args: argparse.Namespace) -> int:
     """`alliance-sim run`: run the scenario once, write its result folder, print the summary."""
     seed = checked_seed(args.seed)
     scenario = scenario_from_args(args)
-    folder = out_folder(args, scenario.name)
+    folder = check_out_dir(out_folder(args, scenario.name))  # before anything looks at it
     if folder.exists() and not folder.is_dir():
         raise CliError(f"--out {folder} is an existing file, not a folder")
     claim(folder, **CLAIM, replace=True)  # a folder of another command's results is refused, untouched
     prepare_out_dir(folder)
-    model = AllianceModel(scenario, rng=seed).run()
     try:
+        lock = FolderLock(folder, args.command_line).acquire()  # one writer at a time
+    except FolderLocked as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(describe_os_error(exc, "cannot lock the output folder")) from None
+    try:
+        model = AllianceModel(scenario, rng=seed).run()
         manifest = write_run(model, folder, args.command_line, CLAIM)
     except OSError as exc:
         where = exc.filename2 or exc.filename or folder  # filename2: the target of a rename
-        raise CliError(f"cannot write the results to {where}: {exc.strerror or exc}") from None
+        raise CliError(f"cannot write the results to {shown(where)}: {exc.strerror or exc}") from None
+    finally:
+        lock.release()
     if not args.quiet:
         print(run_report(model, manifest["summary"], folder))
     return True

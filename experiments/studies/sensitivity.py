@@ -61,6 +61,7 @@ from experiments.analysis.indices import (
     sobol_table,  # noqa: F401 (the old module's name)
 )
 from experiments.engine.designs import salib_problem
+from experiments.engine.guards import check_count
 from experiments.engine.outputs import write_text_atomic
 from experiments.engine.provenance import environment, now
 from experiments.engine.spec import (
@@ -264,6 +265,7 @@ def _with_options(spec: SensitivitySpec, samples: int | None, replications: int 
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise SensitivityError(f"{option} must be an integer of at least {low}, got {value!r}")
+        check_count(option, value, SensitivitySpec, option.lstrip("-"), SensitivityError)
         update[option.lstrip("-")] = value
     if samples is not None and "sobol" in spec.methods:
         try:

@@ -48,6 +48,7 @@ from experiments.analysis.regret import (  # noqa: F401 (the old module's names)
     worst_case_ranking,
 )
 from experiments.engine.arms import arms_experiment
+from experiments.engine.guards import check_count
 from experiments.engine.spec import (
     LevelValue,
     SpecError,
@@ -307,6 +308,7 @@ def stress_test(
 
     if replications is not None and (isinstance(replications, bool) or replications < 1):
         raise SpecError(f"--replications must be a positive integer, got {replications!r}")
+    check_count("--replications", replications, StressSpec, "replications", SpecError)
     test = spec if isinstance(spec, StressTest) else load_stress_spec(spec)
     folder = Path(out) if out is not None else default_out_dir(test.spec.name)
     experiment = stress_experiment(test, replications)

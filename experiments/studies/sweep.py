@@ -11,6 +11,7 @@ written when it finishes (summary.csv); every study that runs arms calls it.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from experiments.present import page
 from experiments.present import text as fmt
 from experiments.present.text import percent_range, points_range
 from experiments.studies.base import (
+    PROG,
     RESULTS_DIR,
     CliError,
     Study,
@@ -105,9 +107,13 @@ def write_summary(folder: str | Path) -> pd.DataFrame:
     experiment = manifest["experiment"]
     factors = list(experiment["spec"]["factors"])
     runs = read_table(folder, "runs")
+    unreadable = list(runs.attrs.get("unreadable", []))
     if runs.empty:
-        raise StoreError(f"{folder} has no complete runs yet; run the sweep first")
+        raise StoreError(
+            f"{folder} has no complete runs yet; run the sweep first" + _unreadable_note(unreadable)
+        )
     outcomes = read_table(folder, "outcomes", ["point_id", "outcome", "duration_weeks"])
+    unreadable += outcomes.attrs.get("unreadable", [])
     summary = analysis.point_summary(runs, factors, outcomes if not outcomes.empty else None)
     reference = experiment.get("reference_point")
     if reference is not None:
@@ -124,7 +130,14 @@ def write_summary(folder: str | Path) -> pd.DataFrame:
         summary = summary.merge(diffs, on="point_id", how="left")
         summary.insert(1, "reference", summary["point_id"] == reference)
     write_text_atomic(folder / SUMMARY, summary.to_csv(index=False))
+    summary.attrs["unreadable"] = unreadable  # files left out (damaged); a sweep quarantines them
     return summary
+
+
+def _unreadable_note(unreadable: list[str]) -> str:
+    return (
+        f" ({len(unreadable)} run files could not be read: {'; '.join(unreadable[:3])})" if unreadable else ""
+    )
 
 
 def write_figures(folder: str | Path, summary: pd.DataFrame) -> list[Path]:
@@ -258,7 +271,8 @@ def add_sweep_command(subparsers: Subparsers) -> None:
     add_set_argument(
         parser,
         "override a base-scenario value by its dotted path for every design point, e.g. "
-        "--set formation.n_alliances=100; repeatable; not a factor of the experiment",
+        "--set formation.n_alliances=100; a mapping at a section is merged into it; repeatable; not a "
+        "factor of the experiment",
     )
     parser.add_argument("--retry-failed", action="store_true", help="rerun the runs recorded as failed")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
@@ -327,7 +341,17 @@ def add_summarize_command(subparsers: Subparsers) -> None:
 
 def summarize_command(args: argparse.Namespace) -> int:
     """`alliance-sim summarize`: write summary.csv and the figures, print the table."""
-    summarize(args.folder, figures=not args.no_figures)
+    summary = summarize(args.folder, figures=not args.no_figures)
+    unreadable = summary.attrs.get("unreadable", [])
+    if unreadable:
+        print(
+            f"{PROG}: {len(unreadable)} run files could not be read and are left out: "
+            + "; ".join(unreadable[:10])
+            + ("; ..." if len(unreadable) > 10 else "")
+            + ". The next `alliance-sim sweep` into this folder moves them to quarantine/ and redoes "
+            "those runs",
+            file=sys.stderr,
+        )
     print(summary_table(args.folder))
     print_written([args.folder / SUMMARY, *([] if args.no_figures else [f"{args.folder / FIGURES}/"])])
     return True

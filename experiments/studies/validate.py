@@ -37,7 +37,8 @@ from experiments.analysis.patterns import (  # noqa: F401 (the old module's name
     termination_hazard,
 )
 from experiments.engine.arms import arms_experiment
-from experiments.engine.spec import ResolvedExperiment
+from experiments.engine.guards import check_count
+from experiments.engine.spec import ExperimentSpec, ResolvedExperiment
 from experiments.present import page
 from experiments.present import text as fmt
 from experiments.present.text import left_aligned
@@ -256,6 +257,7 @@ def validate_command(args: argparse.Namespace) -> int:
         raise CliError(
             f"--replications must be at least 2 (a paired interval needs two), got {args.replications}"
         )
+    check_count("--replications", args.replications, ExperimentSpec, "replications", CliError)
     if args.scenario is not None and not args.scenario.is_file():
         raise CliError(f"--scenario {args.scenario}: no such file")
     overrides = dict(parse_assignment(text) for text in args.assignments)
