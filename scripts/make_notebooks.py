@@ -55,7 +55,11 @@ def quickstart() -> list:
             "## Outcomes: one row per alliance\n\n"
             "Each alliance ends as `success` (its planned term reached with every partner's "
             "objectives met), `failure` (with a reason), `restructured`, or `censored` (still "
-            "running at the horizon). The definition lives in one place, `sim/outcome.py`."
+            "running at the horizon). The definition lives in one place, `sim/outcome.py`. The "
+            "baseline follows its cohort for twelve years and planned terms are drawn around eight, "
+            "so about a fifth of the alliances are still running at the end; success rates count "
+            "decided alliances only. `governance_cost` and `net_value` are what governing the "
+            "alliance cost its partners and what they kept after every cost, in value units."
         ),
         new_code_cell(
             "outcomes = model.outcomes()\n"
@@ -126,8 +130,9 @@ def researchers() -> list:
         new_markdown_cell(
             "## One row per design point\n\n"
             "`summarize` pools the alliances of each point (success rate with a 95% Wilson "
-            "interval, durations, failures by reason) and, because the spec names a reference "
-            "point, adds the paired difference from it with a paired t interval."
+            "interval, durations, failures by reason, mean governance cost and net value) and, "
+            "because the spec names a reference point, adds the paired difference from it with a "
+            "paired t interval."
         ),
         new_code_cell(
             "summary = summarize(folder, figures=False)\n"
@@ -224,7 +229,9 @@ def trainers() -> list:
         new_markdown_cell(
             "Each row: the metric in the baseline world, in the alternative, and the paired "
             "difference with its 95% interval (an interval that excludes zero is a difference the "
-            "luck of the draw does not explain). How many alliances changed outcome, and which way:"
+            "luck of the draw does not explain). The function is not free: the governance cost "
+            "rows show its price, and the net value rows what the alliances keep after it. How "
+            "many alliances changed outcome, and which way:"
         ),
         new_code_cell('table.attrs["flips"]'),
         new_code_cell(
@@ -262,7 +269,9 @@ def strategists() -> list:
             "all at once) on common random numbers, and ranks the designs by their worst case and by "
             "their regret: how far each falls short of the best design in each scenario. Here with a "
             "small cohort and 3 replications; the real thing is `alliance-sim stress "
-            "configs/stress/governance.yaml` (a few minutes on 2 cores)."
+            "configs/stress/governance.yaml` (720 runs, about a minute on 2 idle cores). Each cell "
+            "also reports the governance cost and net value per alliance, with a regret on net "
+            "value, so a design can be judged on what it costs as well as on how often it succeeds."
         ),
         new_code_cell(SETUP + "\n\n" + small_copy()),
         new_markdown_cell(
@@ -286,7 +295,13 @@ def strategists() -> list:
         ),
         new_markdown_cell(
             "Regret is zero for the best design in each scenario. The ranking orders designs by "
-            "their worst case (max-min) and by mean regret."
+            "their worst case (max-min) and by mean regret, counts the scenarios each design is "
+            "best in, and ranks them by net value too. With the shipped spec at full size no design "
+            "is best everywhere: `people_first` succeeds most often in normal conditions and three "
+            "of the single stresses, `best_practice` under market turbulence and in the perfect "
+            "storm, and keeps the most net value in every scenario at more than twice the "
+            "governance cost (docs/how-to/stress-test-governance-designs.md). A small cohort with "
+            "3 replications can rank them differently."
         ),
         new_code_cell("rank_designs(table)"),
         new_code_cell(
