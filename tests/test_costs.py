@@ -278,3 +278,21 @@ def test_a_comparison_reports_what_a_lever_costs_and_what_partners_keep():
     assert table.loc["mean_governance_cost", "difference"] > 0
     assert table.loc["mean_governance_cost", "ci_low"] > 0
     assert np.isfinite(table.loc["mean_net_value", "difference"])
+
+
+def test_the_stress_report_says_where_each_design_is_best_and_what_it_keeps():
+    from experiments.studies.stress import _best_in_and_value
+
+    frame = pd.DataFrame(
+        {
+            "design": ["a", "b", "a", "b"],
+            "scenario": ["normal", "normal", "storm", "storm"],
+            "success_rate": [0.7, 0.6, 0.4, 0.5],
+            "governance_cost": [50.0, 20.0, 50.0, 20.0],
+            "net_value": [300.0, 400.0, 200.0, 250.0],
+        }
+    )
+    lines = _best_in_and_value(frame)
+    assert lines[0] == "Best design by scenario: a in 1; b in 1."
+    assert lines[1].startswith("b keeps the most net value") and "cheapest design to govern is b" in lines[1]
+    assert len(_best_in_and_value(frame.drop(columns=["governance_cost", "net_value"]))) == 1

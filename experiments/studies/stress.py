@@ -488,9 +488,27 @@ def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Sec
                 f"{calm['design']} ({fmt.shortfall(calm['mean_regret'])} below the best design of each "
                 "scenario, on average)."
             )
+    section.reading += _best_in_and_value(frame)
     section.figures += page.folder_figures(folder) + page.engine_trust_figure(folder, manifest)
     section.details += page.text_details(folder, [SPEC_FILE])
     return section
+
+
+def _best_in_and_value(frame: pd.DataFrame) -> list[str]:
+    """Where each design is best, and what the designs cost and keep (tables that have the accounts)."""
+    best = frame.loc[frame.groupby("scenario", sort=False)["success_rate"].idxmax()]
+    counts = best["design"].value_counts()
+    lines = ["Best design by scenario: " + "; ".join(f"{d} in {n}" for d, n in counts.items()) + "."]
+    if "net_value" in frame.columns and frame["net_value"].notna().any():
+        means = frame.groupby("design", sort=False)[["governance_cost", "net_value"]].mean()
+        richest = means["net_value"].idxmax()
+        lines.append(
+            f"{richest} keeps the most net value after every cost "
+            f"({fmt.number(means.loc[richest, 'net_value'])} per alliance on average, at a governance "
+            f"cost of {fmt.number(means.loc[richest, 'governance_cost'])}); the cheapest design to govern is "
+            f"{means['governance_cost'].idxmin()} ({fmt.number(means['governance_cost'].min())})."
+        )
+    return lines
 
 
 STUDY = Study(
