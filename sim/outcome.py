@@ -2,15 +2,18 @@
 
 An alliance ends in exactly one of four ways:
 
-* `success`: it reached its planned term (or, earlier, every partner had already realised its
-  whole expected value) with every partner's objectives met, never having been restructured.
-  A partner's objectives are met when its realised value, net of every cost it bore (investment,
-  meetings, clinics, shocks, renegotiation), is at least `coefficients.reviews.objective_share` of
-  the value it expected. This follows the studies we calibrate against, where success means the
-  alliance met its parents' objectives, not that it merely survived; a short life can succeed.
-* `restructured`: as success, but the objectives met are the renegotiated ones.
-* `failure`: a partner exited, or the term ended with some partner's objectives missed. The
-  reason is one of REASONS, chosen by `failure_reason` below.
+* `success`: it reached its planned term (or, with `reviews.early_completion` on, earlier, when
+  every partner had already realised its whole expected value) with every partner's objectives
+  met, never having been restructured. A partner's objectives are met when its realised value,
+  net of every cost it bore (investment, running effort, governance, shocks), is at least
+  `coefficients.reviews.objective_share` of the value it expected. This follows the studies we
+  calibrate against, where success means the alliance met its parents' objectives, not that it
+  merely survived.
+* `restructured`: as success, but the objectives met are the renegotiated ones. It counts as
+  decided and not as a success: the parents' original objectives were missed.
+* `failure`: a partner exited (at a review, or at once because its trust collapsed), or the term
+  ended with some partner's objectives missed. The reason is one of REASONS: the dominant cause,
+  chosen by `failure_reason` below.
 * `censored`: still running at the horizon; excluded from success rates.
 
 The success rate of a run is successes / (successes + failures + restructured).

@@ -28,7 +28,6 @@ import numpy as np
 
 from sim.compiled import formula, kernel
 from sim.mechanisms.lifecycle import is_due
-from sim.schema import CONFLICT_MODES
 from sim.state import NEGOTIATE, by_function_type
 
 WEEKS_PER_YEAR = 52.0
@@ -81,7 +80,6 @@ def apply(world) -> None:
     if n == 0 or not any_cost(coef):
         return
     gov, f = world.scenario.governance, world.firms
-    assert gov.conflict_resolution in CONFLICT_MODES
     _weekly(
         n=n,
         week=world.week,

@@ -4,8 +4,9 @@ Every `governance.review_interval_weeks` after launch each partner reviews the a
 
 1. Opportunism since the last review is found with chance 1 - (1 - detection_per_review)^weeks;
    a detected act is a betrayal of the co-partners (submodel trust: trust cut, lasting ceiling).
-2. If every partner of an operating alliance has already realised all it expected, the alliance
-   ends early, successfully (restructured, if it was renegotiated); the others go on.
+2. With `early_completion` on (off by default: a successful alliance runs on to its term), an
+   operating alliance whose every partner has already realised all it expected ends early,
+   successfully (restructured, if it was renegotiated); the others go on.
 3. Satisfaction = value_weight * judged + trust_weight * (trust - trust_reference), where
    judged = 1 + w * (ratio - 1),
    ratio = min(realised / expected value, 1.5) with value counted since the alliance last
