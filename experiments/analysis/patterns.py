@@ -141,10 +141,11 @@ def termination_hazard(outcomes: pd.DataFrame, period_weeks: int = HAZARD_PERIOD
 
 
 def per_replication(
-    outcomes: pd.DataFrame, point: int, statistic: Callable[[pd.DataFrame], float]
+    outcomes: pd.DataFrame, points: int | Sequence[int], statistic: Callable[[pd.DataFrame], float]
 ) -> tuple[float, float, float]:
-    """A cohort statistic of one arm: its mean over replications with a 95% t interval."""
-    rows = outcomes[outcomes["point_id"] == point]
+    """A cohort statistic of one arm (or of several arms together, one replication at a time): its
+    mean over replications with a 95% t interval."""
+    rows = outcomes[outcomes["point_id"].isin(np.atleast_1d(points))]
     values = np.array([statistic(group) for _, group in rows.groupby("replication")], dtype=float)
     values = values[np.isfinite(values)]
     if values.size < 2:

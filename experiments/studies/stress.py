@@ -496,17 +496,17 @@ def report_section(folder: Path, manifest: Mapping[str, Any] | None) -> page.Sec
 
 def _best_in_and_value(frame: pd.DataFrame) -> list[str]:
     """Where each design is best, and what the designs cost and keep (tables that have the accounts)."""
-    best = frame.loc[frame.groupby("scenario", sort=False)["success_rate"].idxmax()]
-    counts = best["design"].value_counts()
-    lines = ["Best design by scenario: " + "; ".join(f"{d} in {n}" for d, n in counts.items()) + "."]
-    if "net_value" in frame.columns and frame["net_value"].notna().any():
-        means = frame.groupby("design", sort=False)[["governance_cost", "net_value"]].mean()
-        richest = means["net_value"].idxmax()
+    ranking = rank_designs(frame).set_index("design").reindex(list(dict.fromkeys(frame["design"])))
+    best = ranking[ranking["best_in"] > 0]["best_in"].sort_values(ascending=False, kind="stable")
+    lines = ["Best design by scenario: " + "; ".join(f"{d} in {n}" for d, n in best.items()) + "."]
+    if "mean_net_value" in ranking.columns:
+        richest = ranking["mean_net_value"].idxmax()
+        cheapest = ranking["mean_governance_cost"].idxmin()
         lines.append(
             f"{richest} keeps the most net value after every cost "
-            f"({fmt.number(means.loc[richest, 'net_value'])} per alliance on average, at a governance "
-            f"cost of {fmt.number(means.loc[richest, 'governance_cost'])}); the cheapest design to govern is "
-            f"{means['governance_cost'].idxmin()} ({fmt.number(means['governance_cost'].min())})."
+            f"({fmt.number(ranking.loc[richest, 'mean_net_value'])} per alliance on average, at a governance "
+            f"cost of {fmt.number(ranking.loc[richest, 'mean_governance_cost'])}); the cheapest design to "
+            f"govern is {cheapest} ({fmt.number(ranking.loc[cheapest, 'mean_governance_cost'])})."
         )
     return lines
 

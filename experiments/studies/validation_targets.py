@@ -37,7 +37,6 @@ from experiments.analysis.patterns import (
     pooled_rate,
     termination_hazard,
 )
-from experiments.analysis.stats import paired_difference
 
 # --------------------------------------------------------------------------- measurements
 
@@ -181,15 +180,12 @@ def design_share_in_band(low: float, high: float) -> Callable:
     [low, high] (per replication, then averaged with a t interval)."""
 
     def check(runs, outcomes, arms) -> Measured:
-        rows = outcomes[outcomes["point_id"].isin([arms[a] for a in DESIGN_ARMS])]
-        shares = np.array(
-            [
-                mag.between_share({p: g for p, g in rep.groupby("point_id")})
-                for _, rep in rows.groupby("replication")
-            ]
+        value, ci_low, ci_high = per_replication(
+            outcomes,
+            [arms[a] for a in DESIGN_ARMS],
+            lambda rep: mag.between_share(dict(tuple(rep.groupby("point_id")))),
         )
-        diff = paired_difference(np.zeros(shares.size), shares)
-        return Measured(diff["mean"], diff["ci_low"], diff["ci_high"], bool(low <= diff["mean"] <= high))
+        return Measured(value, ci_low, ci_high, bool(low <= value <= high))
 
     check.band = (low, high)
     return check

@@ -212,7 +212,7 @@ def launch(world, groups: list[list[int]], kinds, top_down, terms, week: int) ->
     al.trust_org[rows] = np.where(member, trust0, 0.0)
     al.trust_ip[rows] = np.where(member, trust0, 0.0)
     # rapport: how far trust between these partners can grow (relational fit, drawn per alliance)
-    rapport = trust_rapport(world.streams.normal("potential", world.ids(rows), week, draw=2), tc)
+    rapport = trust_rapport(world.streams.normal("potential", ids, week, draw=2), tc)
     al.trust_ceiling[rows] = np.where(member, rapport[:, None], 1.0)
     al.trust_org[rows] = np.minimum(al.trust_org[rows], al.trust_ceiling[rows])
     al.trust_ip[rows] = np.minimum(al.trust_ip[rows], al.trust_ceiling[rows])
